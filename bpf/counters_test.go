@@ -1,0 +1,134 @@
+//go:build linux
+
+package bpf
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
+)
+
+func allOn(perProcess bool) Options {
+	return Options{PerProcess: perProcess, CountCalls: true, CountErrors: true, MeasureDuration: true, ExcludeTGID: uint32(os.Getpid())}
+}
+
+func load(t *testing.T, opts Options) *Counters {
+	t.Helper()
+	c, err := Load(opts)
+	require.NoError(t, err)
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestExactCountsPerProcess runs a child with known syscalls and checks the
+// kernel counted exactly those for its pid.
+func TestExactCountsPerProcess(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	c := load(t, allOn(true))
+
+	spec := workload.Spec{Getppid: 1000, OpenMissing: 37, WriteDevNull: 250}
+	pid, err := workload.Run(bin, spec)
+	require.NoError(t, err)
+
+	counts, err := c.ReadCounts()
+	require.NoError(t, err)
+	tgid := uint32(pid)
+	getppid := counts.Syscalls[SyscallKey{tgid, unix.SYS_GETPPID}]
+	assert.EqualValues(t, spec.Getppid, getppid.Calls)
+	assert.Positive(t, getppid.DurationNs)
+	assert.EqualValues(t, spec.WriteDevNull, counts.Syscalls[SyscallKey{tgid, unix.SYS_WRITE}].Calls)
+	assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{tgid, unix.SYS_OPENAT, uint32(unix.ENOENT)}])
+	// One more openat (of /dev/null) plus the Go runtime's start-up ones.
+	assert.GreaterOrEqual(t, counts.Syscalls[SyscallKey{tgid, unix.SYS_OPENAT}].Calls, uint64(spec.OpenMissing+1))
+	for k := range counts.Errors {
+		if k.TGID == tgid && k.Nr == unix.SYS_WRITE {
+			t.Errorf("unexpected write error %v", k)
+		}
+	}
+	assert.Zero(t, counts.Dropped)
+
+	exited, err := c.ExitedProcesses()
+	require.NoError(t, err)
+	assert.Equal(t, workload.Comm, exited[tgid])
+
+	// Our own syscalls are excluded.
+	for k := range counts.Syscalls {
+		require.NotEqual(t, uint32(os.Getpid()), k.TGID, "the excluded process was counted")
+	}
+
+	// Forgetting a process removes all of its keys and nothing else.
+	require.NoError(t, c.Forget(counts, map[uint32]bool{tgid: true}))
+	after, err := c.ReadCounts()
+	require.NoError(t, err)
+	for k := range after.Syscalls {
+		require.NotEqual(t, tgid, k.TGID)
+	}
+	for k := range after.Errors {
+		require.NotEqual(t, tgid, k.TGID)
+	}
+	exited, err = c.ExitedProcesses()
+	require.NoError(t, err)
+	assert.NotContains(t, exited, tgid)
+}
+
+// TestSystemWide counts into the per-CPU array: the workload's calls are a
+// lower bound of the host's.
+func TestSystemWide(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	c := load(t, allOn(false))
+	before, err := c.ReadCounts()
+	require.NoError(t, err)
+
+	spec := workload.Spec{Getppid: 5000, OpenMissing: 300}
+	_, err = workload.Run(bin, spec)
+	require.NoError(t, err)
+
+	after, err := c.ReadCounts()
+	require.NoError(t, err)
+	for k := range after.Syscalls {
+		require.Zero(t, k.TGID)
+	}
+	key := SyscallKey{Nr: unix.SYS_GETPPID}
+	assert.GreaterOrEqual(t, after.Syscalls[key].Calls-before.Syscalls[key].Calls, uint64(spec.Getppid))
+	ekey := ErrorKey{Nr: unix.SYS_OPENAT, Errno: uint32(unix.ENOENT)}
+	assert.GreaterOrEqual(t, after.Errors[ekey]-before.Errors[ekey], uint64(spec.OpenMissing))
+}
+
+// TestCallsOnly checks that switched-off features really are off: no
+// errors, no durations, no exit hook.
+func TestCallsOnly(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	c := load(t, Options{PerProcess: true, CountCalls: true})
+	assert.Len(t, c.links, 2, "sys_enter and sched_process_exit only")
+
+	pid, err := workload.Run(bin, workload.Spec{Getppid: 10, OpenMissing: 10})
+	require.NoError(t, err)
+	counts, err := c.ReadCounts()
+	require.NoError(t, err)
+	s := counts.Syscalls[SyscallKey{uint32(pid), unix.SYS_GETPPID}]
+	assert.EqualValues(t, 10, s.Calls)
+	assert.Zero(t, s.DurationNs)
+	assert.Empty(t, counts.Errors)
+}
+
+func TestMissingCapabilities(t *testing.T) {
+	err := missingCaps(0)
+	require.ErrorIs(t, err, ErrPrivilege)
+	assert.Contains(t, err.Error(), "lacks CAP_BPF and CAP_PERFMON")
+	assert.Contains(t, err.Error(), "setcap cap_bpf,cap_perfmon+ep")
+	assert.ErrorContains(t, missingCaps(1<<capBPF), "lacks CAP_PERFMON:")
+	assert.NoError(t, missingCaps(1<<capBPF|1<<capPerfmon))
+	assert.NoError(t, missingCaps(1<<capSysAdmin))
+
+	caps, ok := effectiveCaps("Name:\tx\nCapEff:\t000001ffffffffff\n")
+	assert.True(t, ok)
+	assert.EqualValues(t, 0x1ffffffffff, caps)
+}

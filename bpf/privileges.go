@@ -1,0 +1,113 @@
+//go:build linux
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
+	"golang.org/x/sys/unix"
+)
+
+// Capability numbers from linux/capability.h.
+const (
+	capSysAdmin = 21
+	capPerfmon  = 38
+	capBPF      = 39
+)
+
+const grantAdvice = "run the collector as root, or grant the capabilities with " +
+	"`sudo setcap cap_bpf,cap_perfmon+ep <collector binary>`"
+
+// ErrPrivilege marks errors caused by missing privileges.
+var ErrPrivilege = errors.New("missing privilege")
+
+// CheckPrivileges returns an error naming the missing capabilities when this
+// process cannot load and attach tracing programs. Loading needs CAP_BPF and
+// CAP_PERFMON (Linux 5.8+) or CAP_SYS_ADMIN.
+func CheckPrivileges() error {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return nil // cannot tell: let the kernel decide and report
+	}
+	capEff, ok := effectiveCaps(string(status))
+	if !ok {
+		return nil
+	}
+	return missingCaps(capEff)
+}
+
+func effectiveCaps(status string) (uint64, bool) {
+	for line := range strings.SplitSeq(status, "\n") {
+		if v, found := strings.CutPrefix(line, "CapEff:"); found {
+			caps, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
+			return caps, err == nil
+		}
+	}
+	return 0, false
+}
+
+// missingCaps explains which capabilities the effective set lacks.
+func missingCaps(capEff uint64) error {
+	has := func(c uint) bool { return capEff&(1<<c) != 0 }
+	if has(capSysAdmin) || (has(capBPF) && has(capPerfmon)) {
+		return nil
+	}
+	var missing []string
+	if !has(capBPF) {
+		missing = append(missing, "CAP_BPF")
+	}
+	if !has(capPerfmon) {
+		missing = append(missing, "CAP_PERFMON")
+	}
+	return fmt.Errorf("%w: loading the syscall-counting eBPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), and this process lacks %s: %s",
+		ErrPrivilege, strings.Join(missing, " and "), grantAdvice)
+}
+
+// checkKernel probes the kernel features the chosen options need, so that an
+// old kernel gets an error that says what to switch off instead of a
+// verifier log.
+func checkKernel(opts Options) error {
+	if err := features.HaveProgramType(ebpf.RawTracepoint); err != nil {
+		return kernelError("raw tracepoint programs (Linux 4.17+)", err)
+	}
+	if !opts.needsExitHook() {
+		return nil
+	}
+	advice := "set `metrics: {syscall.errors: {enabled: false}, syscall.duration: {enabled: false}}` to count calls only"
+	if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
+		return kernelError("BPF task storage (Linux 5.11+), needed for syscall.errors and syscall.duration; "+advice, err)
+	}
+	if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
+		return kernelError("bpf_get_current_task_btf and kernel BTF (Linux 5.11+, CONFIG_DEBUG_INFO_BTF), needed for syscall.errors and syscall.duration; "+advice, err)
+	}
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF), needed for syscall.errors and syscall.duration; "+advice, err)
+	}
+	return nil
+}
+
+func kernelError(feature string, err error) error {
+	if errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("probing kernel support for %s: %w (%s)", feature, err, grantAdvice)
+	}
+	if errors.Is(err, ebpf.ErrNotSupported) {
+		return fmt.Errorf("this kernel lacks %s", feature)
+	}
+	return fmt.Errorf("probing kernel support for %s: %w", feature, err)
+}
+
+// loadError keeps a verifier rejection readable: its last lines say why.
+func loadError(err error) error {
+	var ve *ebpf.VerifierError
+	if errors.As(err, &ve) {
+		return fmt.Errorf("the kernel rejected the syscall-counting programs: %v (full verifier log: %+v)", err, ve)
+	}
+	return fmt.Errorf("loading the syscall-counting programs: %w", privilegeHint(err))
+}

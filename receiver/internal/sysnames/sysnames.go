@@ -1,0 +1,86 @@
+// Package sysnames maps Linux syscall numbers to names and back for amd64
+// and arm64. The tables are generated from golang.org/x/sys/unix (see
+// internal/gen) and are not build-tagged, so any host can use any table.
+package sysnames
+
+//go:generate go run ./internal/gen -o zsysnames.go
+
+import (
+	"fmt"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// placeholderPrefix starts the stable name used for numbers without a
+// known name, so unknown syscalls are still counted under a fixed key.
+const placeholderPrefix = "syscall_"
+
+// Table is an immutable syscall name table for one architecture.
+type Table struct {
+	arch    string
+	names   []string // indexed by number; "" = no name
+	numbers map[string]uint32
+}
+
+var tables = map[string]*Table{
+	"amd64": newTable("amd64", amd64Names[:]),
+	"arm64": newTable("arm64", arm64Names[:]),
+}
+
+func newTable(arch string, names []string) *Table {
+	t := &Table{arch: arch, names: names, numbers: make(map[string]uint32, len(names))}
+	for nr, name := range names {
+		if name != "" {
+			t.numbers[name] = uint32(nr)
+		}
+	}
+	return t
+}
+
+// ForArch returns the table for a GOARCH value.
+func ForArch(goarch string) (*Table, error) {
+	if t, ok := tables[goarch]; ok {
+		return t, nil
+	}
+	return nil, fmt.Errorf("sysnames: unsupported architecture %q (supported: amd64, arm64)", goarch)
+}
+
+// Native returns the table for runtime.GOARCH. On an unsupported
+// architecture it returns an empty table whose Name yields only
+// placeholders, so callers can keep counting without special cases.
+func Native() *Table {
+	if t, err := ForArch(runtime.GOARCH); err == nil {
+		return t
+	}
+	return newTable(runtime.GOARCH, nil)
+}
+
+// Arch returns the GOARCH value the table describes.
+func (t *Table) Arch() string { return t.arch }
+
+// Name returns the syscall name for nr, or "syscall_<nr>" if it has none.
+func (t *Table) Name(nr uint32) string {
+	if uint64(nr) < uint64(len(t.names)) && t.names[nr] != "" {
+		return t.names[nr]
+	}
+	return placeholderPrefix + strconv.FormatUint(uint64(nr), 10)
+}
+
+// Number returns the syscall number for name. It also accepts the
+// "syscall_<nr>" placeholder (canonical decimal form only, so that
+// Number(Name(n)) == n and each number has a single placeholder spelling).
+func (t *Table) Number(name string) (uint32, bool) {
+	if nr, ok := t.numbers[name]; ok {
+		return nr, true
+	}
+	digits, ok := strings.CutPrefix(name, placeholderPrefix)
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(digits, 10, 32)
+	if err != nil || strconv.FormatUint(n, 10) != digits {
+		return 0, false
+	}
+	return uint32(n), true
+}
