@@ -257,21 +257,25 @@ func (c *Counters) Forget(counts *Counts, tgids map[uint32]bool) error {
 	)
 }
 
-// ProgramIDs returns the kernel ids of the loaded programs, for diagnostics
-// and for tests that check nothing stays loaded after Close.
-func (c *Counters) ProgramIDs() []ebpf.ProgramID {
-	var ids []ebpf.ProgramID
+// ObjectIDs returns the kernel ids of the loaded programs and maps, for
+// diagnostics and for tests that check nothing stays loaded after Close.
+func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 	for _, p := range []*ebpf.Program{c.objs.SyscallsEnter, c.objs.SyscallsExit, c.objs.SyscallsProcessExit} {
-		if p == nil {
-			continue
-		}
 		if info, err := p.Info(); err == nil {
 			if id, ok := info.ID(); ok {
-				ids = append(ids, id)
+				progs = append(progs, id)
 			}
 		}
 	}
-	return ids
+	for _, m := range []*ebpf.Map{c.objs.SystemStats, c.objs.ProcessStats, c.objs.ErrorCounts,
+		c.objs.ExitedProcesses, c.objs.DroppedUpdates, c.objs.InflightSyscalls} {
+		if info, err := m.Info(); err == nil {
+			if id, ok := info.ID(); ok {
+				maps = append(maps, id)
+			}
+		}
+	}
+	return progs, maps
 }
 
 // Close detaches every program and releases every map. It is safe to call

@@ -1,0 +1,58 @@
+package receiver
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// processInfo is what the resource of a process carries. Exe and PPID are
+// known only while the process is alive.
+type processInfo struct {
+	Comm  string
+	Exe   string
+	PPID  int64 // 0 when unknown
+	Alive bool
+}
+
+// readProcess reads a live process's metadata from procfs; ok is false when
+// the process no longer exists. Nothing read here is trusted: a comm can
+// hold any bytes, including spaces, parentheses and invalid UTF-8.
+func readProcess(procfs string, tgid uint32) (info processInfo, ok bool) {
+	dir := filepath.Join(procfs, strconv.FormatUint(uint64(tgid), 10))
+	stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+	if err != nil {
+		return processInfo{}, false
+	}
+	info.Alive = true
+	info.Comm, info.PPID = parseStat(stat)
+	// Fails for zombies and, without CAP_SYS_PTRACE, for other users'
+	// processes: the attribute is then left out.
+	if exe, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
+		info.Exe = sanitize(exe)
+	}
+	return info, true
+}
+
+// parseStat extracts comm and ppid from /proc/PID/stat: "pid (comm) state
+// ppid ...". The comm may itself contain ") ", so it ends at the last ')'.
+func parseStat(stat []byte) (comm string, ppid int64) {
+	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+	if open < 0 || end < open {
+		return "", 0
+	}
+	comm = sanitize(string(stat[open+1 : end]))
+	fields := strings.Fields(string(stat[end+1:]))
+	if len(fields) >= 2 {
+		ppid, _ = strconv.ParseInt(fields[1], 10, 64)
+	}
+	return comm, ppid
+}
+
+// sanitize makes a kernel string safe to export: valid UTF-8, no NULs.
+func sanitize(s string) string {
+	s, _, _ = strings.Cut(s, "\x00")
+	return strings.ToValidUTF8(s, "\uFFFD")
+}

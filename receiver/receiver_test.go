@@ -1,0 +1,379 @@
+package receiver
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
+	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
+)
+
+// These tests load the real programs into the running kernel: they need
+// root (or CAP_BPF + CAP_PERFMON), as CI has.
+
+const scrapeEvery = 100 * time.Millisecond
+
+func testConfig() *Config {
+	cfg := createDefaultConfig()
+	cfg.CollectionInterval = scrapeEvery
+	cfg.InitialDelay = 0
+	return cfg
+}
+
+// startReceiver starts the receiver through its factory, as a collector
+// would, with a sink that keeps every export.
+func startReceiver(t *testing.T, cfg *Config) (*consumertest.MetricsSink, func()) {
+	t.Helper()
+	sink := new(consumertest.MetricsSink)
+	rcv, err := NewFactory().CreateMetrics(context.Background(), receivertest.NewNopSettings(metadata.Type), cfg, sink)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			require.NoError(t, rcv.Shutdown(context.Background()))
+		}
+	}
+	t.Cleanup(stop)
+	return sink, stop
+}
+
+// point is one data point of one process, flattened for assertions.
+type point struct {
+	metric, syscall, errType string
+	value                    float64
+}
+
+// processPoints returns the data points of one pid in one export, and its
+// resource attributes.
+func processPoints(md pmetric.Metrics, pid int) (map[point]bool, map[string]any) {
+	points := map[point]bool{}
+	var attrs map[string]any
+	for _, rm := range md.ResourceMetrics().All() {
+		if v, ok := rm.Resource().Attributes().Get("process.pid"); !ok || v.Int() != int64(pid) {
+			continue
+		}
+		attrs = rm.Resource().Attributes().AsRaw()
+		for _, sm := range rm.ScopeMetrics().All() {
+			for _, m := range sm.Metrics().All() {
+				for _, dp := range m.Sum().DataPoints().All() {
+					p := point{metric: m.Name()}
+					if v, ok := dp.Attributes().Get("syscall.name"); ok {
+						p.syscall = v.Str()
+					}
+					if v, ok := dp.Attributes().Get("error.type"); ok {
+						p.errType = v.Str()
+					}
+					p.value = dp.DoubleValue()
+					if dp.ValueType() == pmetric.NumberDataPointValueTypeInt {
+						p.value = float64(dp.IntValue())
+					}
+					points[p] = true
+				}
+			}
+		}
+	}
+	return points, attrs
+}
+
+func has(points map[point]bool, metric, syscall, errType string, value float64) bool {
+	return points[point{metric, syscall, errType, value}]
+}
+
+// exportIndexWithPid waits for the first export after `from` that holds pid.
+func exportIndexWithPid(t *testing.T, sink *consumertest.MetricsSink, from, pid int) int {
+	t.Helper()
+	var found int
+	require.Eventually(t, func() bool {
+		all := sink.AllMetrics()
+		for i := from; i < len(all); i++ {
+			if _, attrs := processPoints(all[i], pid); attrs != nil {
+				found = i
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond, "pid %d never exported", pid)
+	return found
+}
+
+// TestExactCountsOfAShortLivedProcess is the end-to-end contract: a child
+// that makes a known number of syscalls and exits within milliseconds
+// appears in the next export with exactly those counts, then disappears.
+func TestExactCountsOfAShortLivedProcess(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	sink, _ := startReceiver(t, testConfig())
+
+	spec := workload.Spec{Getppid: 1234, OpenMissing: 56, WriteDevNull: 78}
+	pid, err := workload.Run(bin, spec)
+	require.NoError(t, err)
+	exited := time.Now()
+	// Export n may have started before the exit; n+1 started after it.
+	n := len(sink.AllMetrics())
+	require.Eventually(t, func() bool { return len(sink.AllMetrics()) >= n+4 }, 10*time.Second, 10*time.Millisecond)
+	var withPid []int
+	for i, md := range sink.AllMetrics()[n:] {
+		if _, attrs := processPoints(md, pid); attrs != nil {
+			withPid = append(withPid, n+i)
+		}
+	}
+	require.NotEmpty(t, withPid, "pid %d was never exported after it exited", pid)
+	last := withPid[len(withPid)-1]
+	require.LessOrEqual(t, last, n+1, "pid %d was still exported in export %d, long after it exited (exports with it: %v)", pid, last, withPid)
+
+	md := sink.AllMetrics()[last]
+	points, attrs := processPoints(md, pid)
+	t.Logf("pid %d: in exports %v of %d after its exit; resource %v", pid, withPid, len(sink.AllMetrics())-n, attrs)
+	for p := range points {
+		if p.syscall == "getppid" || p.syscall == "write" || p.errType != "" {
+			t.Logf("  %s{syscall.name=%s error.type=%s} = %v", p.metric, p.syscall, p.errType, p.value)
+		}
+	}
+
+	assert.True(t, has(points, "syscall.calls", "getppid", "", float64(spec.Getppid)), "getppid calls")
+	assert.True(t, has(points, "syscall.calls", "write", "", float64(spec.WriteDevNull)), "write calls")
+	assert.True(t, has(points, "syscall.errors", "openat", "ENOENT", float64(spec.OpenMissing)), "openat ENOENT errors")
+	for p := range points {
+		// The Go runtime's own futex and nanosleep calls may fail with
+		// ERESTARTSYS and the like; the workload's writes never fail.
+		if p.metric == "syscall.errors" {
+			assert.NotContains(t, []string{"getppid", "write"}, p.syscall, "unexpected error %v", p)
+			if p.syscall == "openat" {
+				assert.Equal(t, "ENOENT", p.errType)
+			}
+		}
+		if p.metric == "syscall.duration" && p.syscall == "getppid" {
+			assert.Positive(t, p.value)
+			assert.Less(t, p.value, 1.0, "1234 getppid calls took a second?")
+		}
+	}
+	// The process had exited before the export, so only its comm is known.
+	assert.Equal(t, map[string]any{"process.pid": int64(pid), "process.executable.name": workload.Comm}, attrs)
+
+	dp := firstDataPoint(md)
+	assert.Less(t, dp.StartTimestamp().AsTime(), exited, "start time is when counting began")
+}
+
+// TestLiveProcessResource checks the attributes of a process that is alive
+// when scraped: its path and parent come from /proc.
+func TestLiveProcessResource(t *testing.T) {
+	sink, _ := startReceiver(t, testConfig())
+	cmd := exec.Command("sleep", "30")
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+
+	i := exportIndexWithPid(t, sink, 0, cmd.Process.Pid)
+	_, attrs := processPoints(sink.AllMetrics()[i], cmd.Process.Pid)
+	path, err := exec.LookPath("sleep")
+	require.NoError(t, err)
+	resolved, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
+	require.NoError(t, err)
+	assert.Equal(t, "sleep", attrs["process.executable.name"])
+	assert.Equal(t, resolved, attrs["process.executable.path"], "sleep is %s", path)
+	assert.Equal(t, int64(os.Getpid()), attrs["process.parent_pid"])
+}
+
+// TestExcludeSelf: by default the receiver's own process is never counted;
+// with exclude_self: false it is.
+func TestExcludeSelf(t *testing.T) {
+	for _, exclude := range []bool{true, false} {
+		t.Run(strconv.FormatBool(exclude), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.ExcludeSelf = exclude
+			sink, _ := startReceiver(t, cfg)
+			// Make our own syscalls, then wait for a few exports.
+			for range 100 {
+				_ = os.Getppid()
+			}
+			require.Eventually(t, func() bool { return len(sink.AllMetrics()) >= 3 }, 10*time.Second, 10*time.Millisecond)
+			seen := false
+			for _, md := range sink.AllMetrics() {
+				if _, attrs := processPoints(md, os.Getpid()); attrs != nil {
+					seen = true
+				}
+			}
+			assert.Equal(t, !exclude, seen)
+		})
+	}
+}
+
+// TestSystemWide: with group_by [] there is one resource, without process
+// attributes, and the host's totals include the workload's.
+func TestSystemWide(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	cfg := testConfig()
+	cfg.GroupBy = []string{}
+	sink, _ := startReceiver(t, cfg)
+
+	spec := workload.Spec{Getppid: 4321}
+	_, err = workload.Run(bin, spec)
+	require.NoError(t, err)
+	ran := len(sink.AllMetrics())
+	require.Eventually(t, func() bool { return len(sink.AllMetrics()) > ran+1 }, 10*time.Second, 10*time.Millisecond)
+
+	md := sink.AllMetrics()[len(sink.AllMetrics())-1]
+	require.Equal(t, 1, md.ResourceMetrics().Len())
+	assert.Zero(t, md.ResourceMetrics().At(0).Resource().Attributes().Len())
+	var getppid int64
+	for _, m := range md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().All() {
+		if m.Name() != "syscall.calls" {
+			continue
+		}
+		for _, dp := range m.Sum().DataPoints().All() {
+			if v, _ := dp.Attributes().Get("syscall.name"); v.Str() == "getppid" {
+				getppid = dp.IntValue()
+			}
+		}
+	}
+	assert.GreaterOrEqual(t, getppid, int64(spec.Getppid))
+}
+
+// TestDisabledMetricsAreNotCollected: a metric switched off in the config
+// is absent from the export and its kernel hook is not attached.
+func TestDisabledMetricsAreNotCollected(t *testing.T) {
+	cfg := testConfig()
+	cfg.Metrics.SyscallDuration.Enabled = false
+	cfg.Metrics.SyscallErrors.Enabled = false
+	sink, _ := startReceiver(t, cfg)
+	require.Eventually(t, func() bool { return len(sink.AllMetrics()) >= 2 }, 10*time.Second, 10*time.Millisecond)
+	names := map[string]bool{}
+	for _, md := range sink.AllMetrics() {
+		for _, rm := range md.ResourceMetrics().All() {
+			for _, m := range rm.ScopeMetrics().At(0).Metrics().All() {
+				names[m.Name()] = true
+			}
+		}
+	}
+	assert.Equal(t, map[string]bool{"syscall.calls": true}, names)
+	assert.NotContains(t, bpftoolJSON(t, "link", "show"), "sys_exit", "the exit hook is attached though nothing needs it")
+}
+
+// TestRestartLeavesNothingLoaded starts, stops and starts the receiver again
+// and checks with bpftool that nothing of the first run stays in the kernel.
+func TestRestartLeavesNothingLoaded(t *testing.T) {
+	if _, err := exec.LookPath("bpftool"); err != nil {
+		t.Fatal("bpftool is needed (apt-get install bpftool; .ci/run installs it)")
+	}
+	for round := range 2 {
+		sink := new(consumertest.MetricsSink)
+		rcv, s, err := newMetricsReceiver(testConfig(), receivertest.NewNopSettings(metadata.Type), sink)
+		require.NoError(t, err)
+		require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+		require.Eventually(t, func() bool { return len(sink.AllMetrics()) > 0 }, 10*time.Second, 10*time.Millisecond)
+
+		progs, maps := loadedObjects(t, s)
+		require.Len(t, progs, 3, "round %d", round)
+		for _, id := range progs {
+			require.Contains(t, bpftoolJSON(t, "prog", "show", "id", fmt.Sprint(id)), `"name"`)
+		}
+
+		require.NoError(t, rcv.Shutdown(context.Background()))
+		require.NoError(t, s.shutdown(context.Background()), "a second shutdown of the scraper must be harmless")
+		// Maps are freed asynchronously after their last reference goes.
+		require.Eventually(t, func() bool {
+			for _, id := range progs {
+				if bpftoolShows(t, "prog", id) {
+					return false
+				}
+			}
+			for _, id := range maps {
+				if bpftoolShows(t, "map", id) {
+					return false
+				}
+			}
+			return true
+		}, 10*time.Second, 50*time.Millisecond, "programs or maps stayed loaded after Shutdown")
+		assert.NotContains(t, bpftoolJSON(t, "prog", "show"), `"name":"syscalls_`)
+	}
+}
+
+func TestShutdownWithoutStart(t *testing.T) {
+	rcv, err := NewFactory().CreateMetrics(context.Background(), receivertest.NewNopSettings(metadata.Type), testConfig(), consumertest.NewNop())
+	require.NoError(t, err)
+	require.NoError(t, rcv.Shutdown(context.Background()))
+}
+
+// TestNamesMatchTheKernel cross-checks the generated name table with the
+// running kernel's syscall tracepoints (mounting tracefs where needed):
+// nearly every syscall the kernel has must have a name in our table.
+func TestNamesMatchTheKernel(t *testing.T) {
+	events := "/sys/kernel/tracing/events/syscalls"
+	if _, err := os.Stat(events); err != nil {
+		_ = exec.Command("mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing").Run()
+	}
+	entries, err := os.ReadDir(events)
+	if err != nil {
+		t.Skipf("this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): %v", err)
+	}
+	table := sysnames.Native()
+	var found, missing []string
+	for _, e := range entries {
+		name, ok := strings.CutPrefix(e.Name(), "sys_enter_")
+		if !ok {
+			continue
+		}
+		if nr, ok := table.Number(name); ok && table.Name(nr) == name {
+			found = append(found, name)
+		} else {
+			missing = append(missing, name)
+		}
+	}
+	t.Logf("%s: %d kernel syscalls named by our table; not in it: %v", runtime.GOARCH, len(found), missing)
+	assert.Greater(t, len(found), 250)
+	assert.Less(t, len(missing)*20, len(found), "more than 5%% of the kernel's syscalls have no name")
+}
+
+func firstDataPoint(md pmetric.Metrics) pmetric.NumberDataPoint {
+	return md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
+}
+
+// loadedObjects reaches into the running receiver for the kernel ids of its
+// programs and maps.
+func loadedObjects(t *testing.T, s *syscallsScraper) ([]uint32, []uint32) {
+	t.Helper()
+	require.NotNil(t, s.counters)
+	progIDs, mapIDs := s.counters.ObjectIDs()
+	var progs, maps []uint32
+	for _, id := range progIDs {
+		progs = append(progs, uint32(id))
+	}
+	for _, id := range mapIDs {
+		maps = append(maps, uint32(id))
+	}
+	return progs, maps
+}
+
+func bpftoolJSON(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("bpftool", append([]string{"-j"}, args...)...).CombinedOutput()
+	require.NoError(t, err, "bpftool %v: %s", args, out)
+	var v any
+	require.NoError(t, json.Unmarshal(out, &v), "bpftool printed no JSON: %s", out)
+	return string(out)
+}
+
+// bpftoolShows tells whether a program or map id is still in the kernel.
+func bpftoolShows(t *testing.T, kind string, id uint32) bool {
+	t.Helper()
+	return exec.Command("bpftool", kind, "show", "id", fmt.Sprint(id)).Run() == nil
+}
+
