@@ -121,7 +121,9 @@ func TestCallsOnly(t *testing.T) {
 
 func TestMissingCapabilities(t *testing.T) {
 	err := missingCaps(0)
-	require.ErrorIs(t, err, ErrPrivilege)
+	var perr *PrivilegeError
+	require.ErrorAs(t, err, &perr)
+	assert.Equal(t, []string{"CAP_BPF", "CAP_PERFMON"}, perr.Missing)
 	assert.Contains(t, err.Error(), "lacks CAP_BPF and CAP_PERFMON")
 	assert.Contains(t, err.Error(), "setcap cap_bpf,cap_perfmon+ep")
 	assert.ErrorContains(t, missingCaps(1<<capBPF), "lacks CAP_PERFMON:")

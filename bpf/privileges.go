@@ -25,8 +25,14 @@ const (
 const grantAdvice = "run the collector as root, or grant the capabilities with " +
 	"`sudo setcap cap_bpf,cap_perfmon+ep <collector binary>`"
 
-// ErrPrivilege marks errors caused by missing privileges.
-var ErrPrivilege = errors.New("missing privilege")
+// PrivilegeError says which capabilities this process lacks to load the
+// programs.
+type PrivilegeError struct{ Missing []string }
+
+func (e *PrivilegeError) Error() string {
+	return fmt.Sprintf("loading the syscall-counting eBPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), and this process lacks %s: %s",
+		strings.Join(e.Missing, " and "), grantAdvice)
+}
 
 // CheckPrivileges returns an error naming the missing capabilities when this
 // process cannot load and attach tracing programs. Loading needs CAP_BPF and
@@ -66,8 +72,7 @@ func missingCaps(capEff uint64) error {
 	if !has(capPerfmon) {
 		missing = append(missing, "CAP_PERFMON")
 	}
-	return fmt.Errorf("%w: loading the syscall-counting eBPF programs needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), and this process lacks %s: %s",
-		ErrPrivilege, strings.Join(missing, " and "), grantAdvice)
+	return &PrivilegeError{Missing: missing}
 }
 
 // checkKernel probes the kernel features the chosen options need, so that an

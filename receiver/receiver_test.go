@@ -376,4 +376,3 @@ func bpftoolShows(t *testing.T, kind string, id uint32) bool {
 	t.Helper()
 	return exec.Command("bpftool", kind, "show", "id", fmt.Sprint(id)).Run() == nil
 }
-

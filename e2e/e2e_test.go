@@ -1,0 +1,264 @@
+// Package e2e runs the ocb-built collector (`make otelcol`) with the syscalls
+// receiver and reads back what it exported. `make test` builds the binary
+// and passes its path in OTELCOL_BIN.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
+)
+
+func collectorBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("OTELCOL_BIN")
+	if bin == "" {
+		bin = "../_build/otelcol-syscalls"
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("no collector binary at %s: build it with `make otelcol` (`make test` does): %v", bin, err)
+	}
+	abs, err := filepath.Abs(bin)
+	require.NoError(t, err)
+	return abs
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// syncBuffer collects a process's output while it runs.
+type syncBuffer struct {
+	mu  chan struct{}
+	buf bytes.Buffer
+}
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chan struct{}, 1)} }
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu <- struct{}{}
+	defer func() { <-b.mu }()
+	return b.buf.String()
+}
+
+// TestCollectorExportsExactCounts runs the real collector, makes a known
+// workload, and finds its exact counts both in the file exporter's output
+// and on the Prometheus exporter's endpoint.
+func TestCollectorExportsExactCounts(t *testing.T) {
+	bin := collectorBinary(t)
+	workloadBin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	out := filepath.Join(t.TempDir(), "metrics.jsonl")
+	prom := freeAddr(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "--config", "../testdata/e2e.yaml")
+	cmd.Env = append(os.Environ(), "SYSCALLS_E2E_OUT="+out, "SYSCALLS_E2E_PROM="+prom)
+	logs := newSyncBuffer()
+	cmd.Stdout, cmd.Stderr = logs, logs
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("collector output:\n%s", logs.String())
+		}
+	})
+	require.Eventually(t, func() bool { return strings.Contains(logs.String(), "Everything is ready") },
+		60*time.Second, 100*time.Millisecond, "the collector did not start:\n%s", logs.String())
+
+	spec := workload.Spec{Getppid: 2024, OpenMissing: 42, WriteDevNull: 99}
+	pid, err := workload.Run(workloadBin, spec)
+	require.NoError(t, err)
+
+	want := map[string]int64{
+		"syscall.calls/getppid":        int64(spec.Getppid),
+		"syscall.calls/write":          int64(spec.WriteDevNull),
+		"syscall.errors/openat/ENOENT": int64(spec.OpenMissing),
+	}
+	var got map[string]int64
+	require.Eventually(t, func() bool {
+		got = lastExportOf(t, out, pid)
+		for k, v := range want {
+			if got[k] != v {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 200*time.Millisecond, "pid %d: want %v in the file export, last seen %v", pid, want, got)
+	t.Logf("file exporter, pid %d: %v", pid, filterKeys(got, want))
+
+	// The Prometheus exporter serves the same numbers.
+	body := httpGet(t, "http://"+prom+"/metrics")
+	for _, line := range []string{
+		fmt.Sprintf(`syscall_calls_total{.*process_pid="%d".*syscall_name="getppid".*} %d`, pid, spec.Getppid),
+		fmt.Sprintf(`syscall_errors_total{error_type="ENOENT".*process_pid="%d".*syscall_name="openat".*} %d`, pid, spec.OpenMissing),
+	} {
+		re := regexp.MustCompile(`(?m)^` + line + `$`)
+		if assert.Regexp(t, re, body) {
+			t.Logf("prometheus: %s", re.FindString(body))
+		}
+	}
+}
+
+// lastExportOf reads the file exporter's JSON lines and returns the values
+// of pid's data points in the last export that has it, keyed
+// metric/syscall[/errno].
+func lastExportOf(t *testing.T, path string, pid int) map[string]int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var last map[string]int64
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			break // a partial last line is read next time
+		}
+		require.NoError(t, err)
+		md, err := (&pmetric.JSONUnmarshaler{}).UnmarshalMetrics(line)
+		require.NoError(t, err, "the file exporter wrote a line that is not OTLP JSON")
+		if v := valuesOf(md, pid); v != nil {
+			last = v
+		}
+	}
+	return last
+}
+
+func valuesOf(md pmetric.Metrics, pid int) map[string]int64 {
+	var values map[string]int64
+	for _, rm := range md.ResourceMetrics().All() {
+		if v, ok := rm.Resource().Attributes().Get("process.pid"); !ok || v.Int() != int64(pid) {
+			continue
+		}
+		values = map[string]int64{}
+		for _, sm := range rm.ScopeMetrics().All() {
+			for _, m := range sm.Metrics().All() {
+				if m.Type() != pmetric.MetricTypeSum || m.Sum().DataPoints().Len() == 0 {
+					continue
+				}
+				for _, dp := range m.Sum().DataPoints().All() {
+					key := m.Name()
+					if v, ok := dp.Attributes().Get("syscall.name"); ok {
+						key += "/" + v.Str()
+					}
+					if v, ok := dp.Attributes().Get("error.type"); ok {
+						key += "/" + v.Str()
+					}
+					values[key] = dp.IntValue()
+				}
+			}
+		}
+	}
+	return values
+}
+
+func filterKeys(got, want map[string]int64) map[string]int64 {
+	out := map[string]int64{}
+	for k := range want {
+		out[k] = got[k]
+	}
+	return out
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
+	return string(body)
+}
+
+// TestValidateNamesTheBadKey: `otelcol validate` rejects bad configs with a
+// message that names the offending key.
+func TestValidateNamesTheBadKey(t *testing.T) {
+	bin := collectorBinary(t)
+	for file, want := range map[string]string{
+		"invalid-unknown-key.yaml": "grup_by",
+		"invalid-group-by.yaml":    `group_by: unknown value "pod"`,
+		"invalid-interval.yaml":    "collection_interval",
+	} {
+		t.Run(file, func(t *testing.T) {
+			out, err := exec.Command(bin, "validate", "--config", filepath.Join("../testdata", file)).CombinedOutput()
+			require.Error(t, err, "validate accepted %s:\n%s", file, out)
+			assert.Contains(t, string(out), want)
+			t.Logf("%s", bytes.TrimSpace(out))
+		})
+	}
+	out, err := exec.Command(bin, "validate", "--config", "../config.yaml").CombinedOutput()
+	require.NoError(t, err, "the default config must be valid: %s", out)
+}
+
+// TestUnprivilegedStartFails runs the collector as nobody, without any
+// capability: it must exit with one clear sentence, not a stack trace.
+func TestUnprivilegedStartFails(t *testing.T) {
+	bin := collectorBinary(t)
+	// A directory nobody can read, holding copies of the binary and config.
+	dir, err := os.MkdirTemp("", "syscalls-e2e-")
+	require.NoError(t, err)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	require.NoError(t, os.Chmod(dir, 0o755))
+	copyFile(t, bin, filepath.Join(dir, "otelcol"), 0o755)
+	copyFile(t, "../config.yaml", filepath.Join(dir, "config.yaml"), 0o644)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(dir, "otelcol"), "--config", filepath.Join(dir, "config.yaml"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	require.Error(t, err, "the collector started without privileges:\n%s", out)
+	text := string(out)
+	assert.Contains(t, text, "lacks CAP_BPF and CAP_PERFMON")
+	assert.Contains(t, text, "setcap cap_bpf,cap_perfmon+ep")
+	assert.NotContains(t, text, "panic")
+	assert.NotContains(t, text, "goroutine ")
+	for _, line := range strings.Split(text, "\n") {
+		if strings.Contains(line, "CAP_BPF") {
+			t.Logf("%s", line)
+			break
+		}
+	}
+}
+
+func copyFile(t *testing.T, from, to string, mode os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(from)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(to, data, mode))
+}
