@@ -262,3 +262,19 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(to, data, mode))
 }
+
+// TestOwnPIDNamespaceFails runs the collector in a new PID namespace, as a
+// container without hostPID would: per-process counts would be attributed
+// to the wrong pids, so Start refuses with advice.
+func TestOwnPIDNamespaceFails(t *testing.T) {
+	bin := collectorBinary(t)
+	unshare, err := exec.LookPath("unshare")
+	require.NoError(t, err, "unshare (util-linux) is needed")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, unshare, "--pid", "--fork", "--mount-proc", bin, "--config", "../config.yaml").CombinedOutput()
+	require.Error(t, err, "the collector started in its own PID namespace:\n%s", out)
+	assert.Contains(t, string(out), "runs in its own PID namespace")
+	assert.Contains(t, string(out), "hostPID: true")
+	assert.NotContains(t, string(out), "goroutine ")
+}

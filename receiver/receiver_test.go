@@ -376,3 +376,59 @@ func bpftoolShows(t *testing.T, kind string, id uint32) bool {
 	t.Helper()
 	return exec.Command("bpftool", kind, "show", "id", fmt.Sprint(id)).Run() == nil
 }
+
+// TestThousandsOfProcessesComeAndGo: 3000 short-lived processes are all
+// exported by the next scrape after they exit, named, and then nothing of
+// them stays in the kernel maps or in the receiver, so memory is bounded by
+// the live processes. The scraper is driven by hand to make this exact.
+func TestThousandsOfProcessesComeAndGo(t *testing.T) {
+	s := newSyscallsScraper(testConfig(), receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
+
+	const n = 3000
+	pids := map[int64]bool{}
+	for range n {
+		cmd := exec.Command("/bin/true")
+		require.NoError(t, cmd.Run())
+		pids[int64(cmd.ProcessState.Pid())] = true
+	}
+
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	exported := 0
+	for _, rm := range md.ResourceMetrics().All() {
+		attrs := rm.Resource().Attributes()
+		if v, _ := attrs.Get("process.pid"); pids[v.Int()] {
+			exported++
+			name, _ := attrs.Get("process.executable.name")
+			require.Equal(t, "true", name.Str(), "pid %d", v.Int())
+			_, hasPath := attrs.Get("process.executable.path")
+			require.False(t, hasPath, "an exited process has no path")
+		}
+	}
+	assert.Equal(t, n, exported, "every short-lived process is exported after it exits")
+
+	counts, err := s.counters.ReadCounts()
+	require.NoError(t, err)
+	for k := range counts.Syscalls {
+		require.False(t, pids[int64(k.TGID)], "pid %d still has counters in the kernel", k.TGID)
+	}
+	exited, err := s.counters.ExitedProcesses()
+	require.NoError(t, err)
+	for tgid := range exited {
+		require.False(t, pids[int64(tgid)], "pid %d still in exited_processes", tgid)
+	}
+	for tgid := range s.known {
+		require.False(t, pids[int64(tgid)], "pid %d still remembered", tgid)
+	}
+	t.Logf("after %d processes: %d kernel counters, %d remembered processes, %d exit records",
+		n, len(counts.Syscalls), len(s.known), len(exited))
+
+	md, err = s.scrape(context.Background())
+	require.NoError(t, err)
+	for _, rm := range md.ResourceMetrics().All() {
+		v, _ := rm.Resource().Attributes().Get("process.pid")
+		require.False(t, pids[v.Int()], "pid %d exported again", v.Int())
+	}
+}

@@ -50,6 +50,11 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 	if s.cfg.ExcludeSelf {
 		opts.ExcludeTGID = uint32(os.Getpid())
 	}
+	if opts.PerProcess || opts.ExcludeTGID != 0 {
+		if err := checkPIDNamespace(s.procfs); err != nil {
+			return fmt.Errorf("syscalls receiver: %w", err)
+		}
+	}
 	counters, err := bpf.Load(opts)
 	if err != nil {
 		return fmt.Errorf("syscalls receiver: %w", err)
