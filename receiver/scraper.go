@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -194,12 +195,9 @@ func (s *syscallsScraper) emit(counts *bpf.Counts, procs map[uint32]processInfo,
 
 	for _, tgid := range slices.Sorted(maps.Keys(groups)) {
 		g := groups[tgid]
-		slices.SortFunc(g.stats, func(a, b bpf.SyscallKey) int { return int(a.Nr) - int(b.Nr) })
+		slices.SortFunc(g.stats, func(a, b bpf.SyscallKey) int { return cmp.Compare(a.Nr, b.Nr) })
 		slices.SortFunc(g.errors, func(a, b bpf.ErrorKey) int {
-			if a.Nr != b.Nr {
-				return int(a.Nr) - int(b.Nr)
-			}
-			return int(a.Errno) - int(b.Errno)
+			return cmp.Or(cmp.Compare(a.Nr, b.Nr), cmp.Compare(a.Errno, b.Errno))
 		})
 		for _, k := range g.stats {
 			st := counts.Syscalls[k]

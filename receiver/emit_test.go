@@ -1,0 +1,225 @@
+package receiver
+
+import (
+	"flag"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/golden"
+	"github.com/open-telemetry/opentelemetry-collector-contrib/pkg/pdatatest/pmetrictest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
+)
+
+// Regenerate with: go test ./receiver/ -run TestEmitGolden -update
+// then read the diff: the golden files are the specification.
+var update = flag.Bool("update", false, "rewrite testdata/golden/*.yaml from the current output of emit")
+
+var (
+	// When the programs were attached: the start of every cumulative point.
+	testStart = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	// When the counters were read.
+	testNow = time.Date(2026, 1, 2, 3, 5, 35, 123456789, time.UTC)
+)
+
+// amd64 syscall numbers used below.
+const (
+	nrRead      = 0
+	nrWrite     = 1
+	nrGetpid    = 39
+	nrExecve    = 59
+	nrExitGroup = 231
+	nrOpenat    = 257
+	nrUnnamed   = 999 // no syscall has this number: exported as syscall_999
+)
+
+// testCounts is a snapshot of four processes:
+//   - 1200 nginx, alive, with exe and ppid;
+//   - 3400 curl, exited (only its comm is known), whose write failed with
+//     two errnos without a name, 4000 and 4001, that merge into _OTHER;
+//   - 5600, alive, with spaces and parentheses in comm and exe path;
+//   - 7800, exited unseen: nothing but its pid is known.
+func testCounts() *bpf.Counts {
+	return &bpf.Counts{
+		Syscalls: map[bpf.SyscallKey]bpf.Stats{
+			{TGID: 1200, Nr: nrRead}:      {Calls: 100, DurationNs: 1_500_000_000},
+			{TGID: 1200, Nr: nrOpenat}:    {Calls: 40, DurationNs: 250},
+			{TGID: 1200, Nr: nrUnnamed}:   {Calls: 3}, // no duration: no point
+			{TGID: 3400, Nr: nrWrite}:     {Calls: 7, DurationNs: 7_000},
+			{TGID: 3400, Nr: nrExecve}:    {Calls: 1, DurationNs: 2_000_000},
+			{TGID: 5600, Nr: nrGetpid}:    {Calls: 5, DurationNs: 123_456_789},
+			{TGID: 7800, Nr: nrExitGroup}: {Calls: 1}, // never returns
+		},
+		Errors: map[bpf.ErrorKey]uint64{
+			{TGID: 1200, Nr: nrOpenat, Errno: 2}:   12, // ENOENT
+			{TGID: 1200, Nr: nrRead, Errno: 11}:    30, // EAGAIN
+			{TGID: 1200, Nr: nrRead, Errno: 512}:   2,  // ERESTARTSYS
+			{TGID: 1200, Nr: nrUnnamed, Errno: 38}: 3,  // ENOSYS
+			{TGID: 3400, Nr: nrWrite, Errno: 4000}: 4,  // _OTHER
+			{TGID: 3400, Nr: nrWrite, Errno: 4001}: 1,  // _OTHER too
+			{TGID: 3400, Nr: nrExecve, Errno: 13}:  1,  // EACCES
+		},
+	}
+}
+
+func testProcs() map[uint32]processInfo {
+	return map[uint32]processInfo{
+		1200: {Comm: "nginx", Exe: "/usr/sbin/nginx", PPID: 1, Alive: true},
+		3400: {Comm: "curl"},
+		5600: {Comm: "my (odd) app", Exe: "/opt/my app/bin/app", PPID: 1200, Alive: true},
+		7800: {},
+	}
+}
+
+// systemWide is what the kernel reports for testCounts when counting
+// system-wide: the same totals, all under TGID 0.
+func systemWide(c *bpf.Counts) *bpf.Counts {
+	out := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}}
+	for k, v := range c.Syscalls {
+		k.TGID = 0
+		prev := out.Syscalls[k]
+		out.Syscalls[k] = bpf.Stats{Calls: prev.Calls + v.Calls, DurationNs: prev.DurationNs + v.DurationNs}
+	}
+	for k, v := range c.Errors {
+		k.TGID = 0
+		out.Errors[k] += v
+	}
+	return out
+}
+
+// newTestScraper builds a scraper without eBPF: amd64 names, whatever the
+// host, and a builder whose start time is fixed.
+func newTestScraper(t *testing.T, cfg *Config) *syscallsScraper {
+	t.Helper()
+	names, err := sysnames.ForArch("amd64")
+	require.NoError(t, err)
+	set := receivertest.NewNopSettings(metadata.Type)
+	return &syscallsScraper{
+		cfg:      cfg,
+		settings: set,
+		procfs:   t.TempDir(),
+		names:    names,
+		mb:       metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set, metadata.WithStartTime(pcommon.NewTimestampFromTime(testStart))),
+	}
+}
+
+func TestEmitGolden(t *testing.T) {
+	noDuration := createDefaultConfig()
+	noDuration.Metrics.SyscallDuration.Enabled = false
+	systemCfg := createDefaultConfig()
+	systemCfg.GroupBy = []string{}
+
+	tests := []struct {
+		name   string
+		cfg    *Config
+		counts *bpf.Counts
+		procs  map[uint32]processInfo
+	}{
+		{name: "process", cfg: createDefaultConfig(), counts: testCounts(), procs: testProcs()},
+		{name: "system_wide", cfg: systemCfg, counts: systemWide(testCounts()), procs: nil},
+		{name: "duration_disabled", cfg: noDuration, counts: testCounts(), procs: testProcs()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestScraper(t, tt.cfg)
+			actual := s.emit(tt.counts, tt.procs, pcommon.NewTimestampFromTime(testNow))
+			path := filepath.Join("testdata", "golden", tt.name+".yaml")
+			if *update {
+				// The golden file keeps the real timestamps: the start
+				// time is part of what is checked.
+				out := pmetric.NewMetrics()
+				actual.CopyTo(out)
+				require.NoError(t, golden.WriteMetricsToFile(path, out, golden.SkipMetricTimestampNormalization()))
+				t.Logf("wrote %s", path)
+			}
+			expected, err := golden.ReadMetrics(path)
+			require.NoError(t, err)
+			// The golden files are sorted by attributes; the order emit
+			// produces is checked by TestEmitOrder.
+			require.NoError(t, pmetrictest.CompareMetrics(expected, actual,
+				pmetrictest.IgnoreResourceMetricsOrder(),
+				pmetrictest.IgnoreMetricDataPointsOrder(),
+			))
+		})
+	}
+}
+
+// TestEmitOrder: emit is deterministic, whatever the map iteration order:
+// resources by pid, points by syscall number then errno.
+func TestEmitOrder(t *testing.T) {
+	s := newTestScraper(t, createDefaultConfig())
+	var first pmetric.Metrics
+	for i := range 5 {
+		md := s.emit(testCounts(), testProcs(), pcommon.NewTimestampFromTime(testNow))
+		if i == 0 {
+			first = md
+			continue
+		}
+		// Also shows that nothing is carried over from one emit to
+		// the next.
+		require.NoError(t, pmetrictest.CompareMetrics(first, md), "emit %d", i)
+	}
+
+	var pids []int64
+	for _, rm := range first.ResourceMetrics().All() {
+		pid, ok := rm.Resource().Attributes().Get("process.pid")
+		require.True(t, ok)
+		pids = append(pids, pid.Int())
+	}
+	assert.Equal(t, []int64{1200, 3400, 5600, 7800}, pids)
+
+	nginx := first.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	require.Equal(t, 3, nginx.Len())
+	var calls, errs []string
+	for _, dp := range nginx.At(0).Sum().DataPoints().All() {
+		name, _ := dp.Attributes().Get("syscall.name")
+		calls = append(calls, name.Str())
+	}
+	for _, dp := range nginx.At(2).Sum().DataPoints().All() {
+		name, _ := dp.Attributes().Get("syscall.name")
+		errType, _ := dp.Attributes().Get("error.type")
+		errs = append(errs, name.Str()+"/"+errType.Str())
+	}
+	assert.Equal(t, []string{"read", "openat", "syscall_999"}, calls)
+	assert.Equal(t, []string{"read/EAGAIN", "read/ERESTARTSYS", "openat/ENOENT", "syscall_999/ENOSYS"}, errs)
+}
+
+// TestEmitTimestamps: every point starts when the programs were attached
+// and ends when the counters were read, in every mode.
+func TestEmitTimestamps(t *testing.T) {
+	for _, procs := range []map[uint32]processInfo{testProcs(), nil} {
+		s := newTestScraper(t, createDefaultConfig())
+		counts := testCounts()
+		if procs == nil {
+			counts = systemWide(counts)
+		}
+		md := s.emit(counts, procs, pcommon.NewTimestampFromTime(testNow))
+		require.Positive(t, md.DataPointCount())
+		for _, rm := range md.ResourceMetrics().All() {
+			for _, m := range rm.ScopeMetrics().At(0).Metrics().All() {
+				assert.Equal(t, pmetric.MetricTypeSum, m.Type(), m.Name())
+				assert.True(t, m.Sum().IsMonotonic(), m.Name())
+				assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality(), m.Name())
+				for _, dp := range m.Sum().DataPoints().All() {
+					assert.Equal(t, testStart, dp.StartTimestamp().AsTime(), m.Name())
+					assert.Equal(t, testNow, dp.Timestamp().AsTime(), m.Name())
+				}
+			}
+		}
+	}
+}
+
+func TestEmitNothing(t *testing.T) {
+	s := newTestScraper(t, createDefaultConfig())
+	empty := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}}
+	assert.Zero(t, s.emit(empty, map[uint32]processInfo{}, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
+	assert.Zero(t, s.emit(empty, nil, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
+}
