@@ -6,7 +6,7 @@ OCB      := $(GOBIN)/builder
 OTELCOL  := _build/otelcol-syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol run test unit bench generate tools clean
+.PHONY: all build otelcol run test generate clean
 
 all: build
 
@@ -29,10 +29,6 @@ run: otelcol
 # and collector end to end (runs the ocb-built binary).
 test: otelcol
 	OTELCOL_BIN=$(abspath $(OTELCOL)) $(GO) test -count=1 -p 1 ./...
-
-# Only what needs no kernel privileges and no collector build.
-unit:
-	$(GO) test -count=1 -run 'Config|Golden|Stat|Errno|Known|Placeholder|RoundTrip|Unsupported|Native|Generated|Missing|Component' ./...
 
 # Regenerates the BPF objects (bpf2go, clang), the syscall name tables and
 # the mdatagen code. Installs clang and the libbpf headers when missing.
