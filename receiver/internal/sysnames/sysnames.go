@@ -1,5 +1,5 @@
 // Package sysnames maps Linux syscall numbers to names and back for amd64
-// and arm64. The tables are generated from golang.org/x/sys/unix (see
+// and arm64 and their 32-bit compat ABIs (386, arm). The tables are generated from golang.org/x/sys/unix (see
 // internal/gen) and are not build-tagged, so any host can use any table.
 package sysnames
 
@@ -24,8 +24,34 @@ type Table struct {
 }
 
 var tables = map[string]*Table{
-	"amd64": newTable("amd64", amd64Names[:]),
-	"arm64": newTable("arm64", arm64Names[:]),
+	"amd64": newTable("amd64", namesAmd64[:]),
+	"arm64": newTable("arm64", namesArm64[:]),
+	"386":   newTable("386", names386[:]),
+	"arm":   newTable("arm", namesArm[:]),
+}
+
+// compatArch is the 32-bit ABI a 64-bit kernel also runs.
+var compatArch = map[string]string{"amd64": "386", "arm64": "arm"}
+
+// abiNames are the syscall.abi values, as uname -m spells the machines.
+var abiNames = map[string]string{"amd64": "x86_64", "arm64": "aarch64", "386": "i386", "arm": "arm"}
+
+// Compat returns the table of the 32-bit ABI that tasks on this 64-bit
+// architecture may use (386 on amd64, arm on arm64), or an empty table.
+func (t *Table) Compat() *Table {
+	if c, ok := tables[compatArch[t.arch]]; ok {
+		return c
+	}
+	return newTable(t.arch+"-compat", nil)
+}
+
+// ABI is the syscall.abi attribute value for this table: x86_64, aarch64,
+// i386 or arm.
+func (t *Table) ABI() string {
+	if abi, ok := abiNames[t.arch]; ok {
+		return abi
+	}
+	return t.arch
 }
 
 func newTable(arch string, names []string) *Table {
@@ -43,7 +69,7 @@ func ForArch(goarch string) (*Table, error) {
 	if t, ok := tables[goarch]; ok {
 		return t, nil
 	}
-	return nil, fmt.Errorf("sysnames: unsupported architecture %q (supported: amd64, arm64)", goarch)
+	return nil, fmt.Errorf("sysnames: unsupported architecture %q (supported: amd64, arm64, 386, arm)", goarch)
 }
 
 // Native returns the table for runtime.GOARCH. On an unsupported

@@ -8,6 +8,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func mustArch(t *testing.T, arch string) *Table {
@@ -141,4 +143,27 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if !bytes.Equal(got, want) {
 		t.Error("zsysnames.go is stale; run go generate ./receiver/internal/sysnames/")
 	}
+}
+
+// TestCompat spot-checks the 32-bit tables a 64-bit kernel also serves.
+func TestCompat(t *testing.T) {
+	amd64, _ := ForArch("amd64")
+	arm64, _ := ForArch("arm64")
+	i386, arm := amd64.Compat(), arm64.Compat()
+	for _, c := range []struct {
+		table *Table
+		nr    uint32
+		name  string
+	}{
+		{i386, 1, "exit"}, {i386, 3, "read"}, {i386, 4, "write"}, {i386, 5, "open"}, {i386, 64, "getppid"},
+		{i386, 252, "exit_group"}, {i386, 295, "openat"},
+		{arm, 3, "read"}, {arm, 4, "write"}, {arm, 64, "getppid"}, {arm, 248, "exit_group"}, {arm, 322, "openat"},
+	} {
+		assert.Equal(t, c.name, c.table.Name(c.nr), "%s %d", c.table.Arch(), c.nr)
+	}
+	assert.Equal(t, "x86_64", amd64.ABI())
+	assert.Equal(t, "i386", i386.ABI())
+	assert.Equal(t, "aarch64", arm64.ABI())
+	assert.Equal(t, "arm", arm.ABI())
+	assert.Equal(t, "syscall_5", i386.Compat().Name(5), "a 32-bit table has no compat table")
 }

@@ -33,8 +33,11 @@ import (
 	"strings"
 )
 
-// arches are generated in this order; the table variable is <arch>Names.
-var arches = []string{"amd64", "arm64"}
+// arches are generated in this order; the table variable is names<Arch>.
+// 386 and arm are the compat (32-bit) ABIs of amd64 and arm64 kernels.
+var arches = []string{"amd64", "arm64", "386", "arm"}
+
+func varName(arch string) string { return "names" + strings.ToUpper(arch[:1]) + arch[1:] }
 
 // notSyscalls are SYS_ constants that do not name a syscall.
 // SYS_ARCH_SPECIFIC_SYSCALL (arm64 244) is the base of the range reserved
@@ -161,11 +164,11 @@ func render(version string, tables []archTable) ([]byte, error) {
 		version, strings.Join(arches, ","))
 	b.WriteString("package sysnames\n")
 	for _, t := range tables {
-		fmt.Fprintf(&b, "\n// %sNames holds %d syscall names indexed by number.\n", t.arch, len(t.entries))
+		fmt.Fprintf(&b, "\n// %s holds %d %s syscall names indexed by number.\n", varName(t.arch), len(t.entries), t.arch)
 		for _, d := range t.dropped {
 			fmt.Fprintf(&b, "// Duplicate number skipped: %s.\n", d)
 		}
-		fmt.Fprintf(&b, "var %sNames = [...]string{\n", t.arch)
+		fmt.Fprintf(&b, "var %s = [...]string{\n", varName(t.arch))
 		for _, e := range t.entries {
 			fmt.Fprintf(&b, "%d: %q,\n", e.nr, e.name)
 		}
