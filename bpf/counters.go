@@ -5,6 +5,7 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -13,38 +14,96 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// Syscall ABIs of a 64-bit kernel, as the kernel programs tell them apart.
+const (
+	ABINative = 0 // x86_64, aarch64
+	ABICompat = 1 // i386 on x86-64, arm on arm64
+	ABIX32    = 2 // x86-64 x32
+	ABICount  = 3
+
+	// SyscallSlots is how many numbers per ABI the arrays and the syscall
+	// filter cover; larger numbers are counted in the hash maps.
+	SyscallSlots = 1024
+
+	// MaxFilterCgroups is how many cgroups Filter.CgroupDirs may list.
+	MaxFilterCgroups = 64
+)
+
+// DefaultMaxGroups bounds the distinct groups counted when Options leaves
+// MaxGroups at 0.
+const DefaultMaxGroups = 10000
+
 // Options chooses what the kernel programs count. Everything switched off is
 // pruned from the programs by the verifier, so it costs nothing.
 type Options struct {
-	// PerProcess keys counts by thread-group id; otherwise they are
-	// system-wide (SyscallKey.TGID and ErrorKey.TGID are then 0).
-	PerProcess      bool
+	// Group counts by process, thread and/or cgroup; none of them counts
+	// system-wide (every key's Group is then zero).
+	GroupByProcess, GroupByThread, GroupByCgroup bool
+
 	CountCalls      bool
 	CountErrors     bool
 	MeasureDuration bool
+
 	// ExcludeTGID is a process whose syscalls are not counted (0: none),
 	// normally the collector itself.
 	ExcludeTGID uint32
+
+	// MaxGroups is the hard bound on distinct groups in the maps; the
+	// counts of further groups go to OverflowGroup.
+	MaxGroups uint32
+
+	Filter Filter
 }
+
+// Filter selects, in the kernel and before any counting work, which
+// syscalls are counted. Non-empty fields combine with AND; each list is OR.
+type Filter struct {
+	PIDs  []uint32 // thread-group ids
+	Comms []string // exact comm
+	// CgroupDirs are cgroup v2 directories; their descendants are included.
+	CgroupDirs []string
+	// Syscalls, when set, lists the numbers counted per ABI.
+	Syscalls *SyscallSelection
+}
+
+// SyscallSelection marks the syscall numbers to count, per ABI.
+type SyscallSelection struct {
+	Selected [ABICount][SyscallSlots]bool
+	// High says whether numbers beyond SyscallSlots are counted.
+	High bool
+}
+
+func (o Options) grouped() bool { return o.GroupByProcess || o.GroupByThread || o.GroupByCgroup }
 
 func (o Options) needsExitHook() bool { return o.CountErrors || o.MeasureDuration }
 
-// Map sizes. Per-CPU hashes preallocate max_entries values for every
-// possible CPU, so these trade exactness on very busy hosts against memory.
-const (
-	processStatsEntries = 32768 // distinct (process, syscall) pairs
-	systemStatsEntries  = 1024  // syscall numbers beyond the array (x32, unknown)
-	processErrorEntries = 16384 // distinct (process, syscall, errno) triples
-	systemErrorEntries  = 4096
-	firstBatchSize      = 4096
-)
+func (o Options) recordsExits() bool { return o.GroupByProcess || o.GroupByThread }
 
-// SyscallKey identifies one counter: a syscall of a process (TGID 0 when
-// counting system-wide).
-type SyscallKey struct{ TGID, Nr uint32 }
+// Group says who made syscalls, as far as the options group them: unused
+// fields are zero. StartNs is the boot-time start of the process (or the
+// thread), so that a reused pid is a new group.
+type Group struct {
+	CgroupID uint64
+	StartNs  uint64
+	TGID     uint32
+	TID      uint32
+}
 
-// ErrorKey identifies the errors of one syscall of a process with one errno.
-type ErrorKey struct{ TGID, Nr, Errno uint32 }
+// OverflowGroup holds the counts of groups beyond MaxGroups, so that sums
+// over all groups stay exact.
+var OverflowGroup = Group{CgroupID: ^uint64(0), StartNs: ^uint64(0), TGID: ^uint32(0), TID: ^uint32(0)}
+
+// SyscallKey identifies one counter: a syscall of a group.
+type SyscallKey struct {
+	Group   Group
+	Nr, ABI uint32
+}
+
+// ErrorKey identifies the errors of one syscall of a group with one errno.
+type ErrorKey struct {
+	Group          Group
+	Nr, ABI, Errno uint32
+}
 
 // Stats is the sum over all CPUs of one syscall's counters.
 type Stats struct {
@@ -52,13 +111,21 @@ type Stats struct {
 	DurationNs uint64
 }
 
-// Counts is a snapshot of every counter. Counters only grow while a process
+// Counts is a snapshot of every counter. Counters only grow while a group
 // lives, so a snapshot is a cumulative total since the programs attached.
 type Counts struct {
 	Syscalls map[SyscallKey]Stats
 	Errors   map[ErrorKey]uint64
-	// Dropped counts counter updates lost because a map was full.
+	// Groups are the groups admitted to the maps (at most MaxGroups).
+	Groups []Group
+	// Dropped counts counter updates lost because every map was full.
 	Dropped uint64
+}
+
+// ExitedTask is a process (or thread) that exited, as the kernel saw it.
+type ExitedTask struct {
+	Comm    string
+	StartNs uint64
 }
 
 // Counters is the set of loaded and attached programs and their maps.
@@ -73,6 +140,9 @@ type Counters struct {
 // Load checks privileges and kernel features, loads the programs and
 // attaches them. The caller must Close the result.
 func Load(opts Options) (*Counters, error) {
+	if opts.MaxGroups == 0 {
+		opts.MaxGroups = DefaultMaxGroups
+	}
 	if err := CheckPrivileges(); err != nil {
 		return nil, err
 	}
@@ -92,23 +162,18 @@ func Load(opts Options) (*Counters, error) {
 	if err != nil {
 		return nil, err
 	}
-	vars := map[string]any{
-		syscallsVarPerProcess:      opts.PerProcess,
-		syscallsVarCountCalls:      opts.CountCalls,
-		syscallsVarCountErrors:     opts.CountErrors,
-		syscallsVarMeasureDuration: opts.MeasureDuration,
-		syscallsVarSelfTgid:        opts.ExcludeTGID,
-	}
-	for name, value := range vars {
-		if err := spec.Variables[name].Set(value); err != nil {
-			return nil, fmt.Errorf("setting %s: %w", name, err)
-		}
+	if err := setConstants(spec, opts); err != nil {
+		return nil, err
 	}
 	sizeMaps(spec, opts)
 
 	c := &Counters{opts: opts, cpus: cpus}
 	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
 		return nil, loadError(err)
+	}
+	if err := c.fillFilters(); err != nil {
+		c.Close()
+		return nil, err
 	}
 	if err := c.attach(); err != nil {
 		c.Close()
@@ -118,24 +183,105 @@ func Load(opts Options) (*Counters, error) {
 	return c, nil
 }
 
-// sizeMaps shrinks what the chosen mode does not use, so that a switched-off
-// feature holds no kernel memory either.
+func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
+	f := opts.Filter
+	var mask [ABICount * SyscallSlots / 64]uint64
+	high := true
+	if f.Syscalls != nil {
+		for abi := range ABICount {
+			for nr, on := range f.Syscalls.Selected[abi] {
+				if on {
+					mask[abi*SyscallSlots/64+nr/64] |= 1 << (nr % 64)
+				}
+			}
+		}
+		high = f.Syscalls.High
+	}
+	vars := map[string]any{
+		syscallsVarGroupByProcess:    opts.GroupByProcess,
+		syscallsVarGroupByThread:     opts.GroupByThread,
+		syscallsVarGroupByCgroup:     opts.GroupByCgroup,
+		syscallsVarCountCalls:        opts.CountCalls,
+		syscallsVarCountErrors:       opts.CountErrors,
+		syscallsVarMeasureDuration:   opts.MeasureDuration,
+		syscallsVarSelfTgid:          opts.ExcludeTGID,
+		syscallsVarFilterPids:        len(f.PIDs) > 0,
+		syscallsVarFilterComms:       len(f.Comms) > 0,
+		syscallsVarFilterCgroupCount: uint32(len(f.CgroupDirs)),
+		syscallsVarFilterSyscalls:    f.Syscalls != nil,
+		syscallsVarAllowHighSyscalls: high,
+		syscallsVarSyscallMask:       mask,
+	}
+	for name, value := range vars {
+		if err := spec.Variables[name].Set(value); err != nil {
+			return fmt.Errorf("setting %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// sizeMaps sizes the maps for the chosen mode, so that a switched-off
+// feature holds no kernel memory either. Per-CPU hashes preallocate a value
+// per possible CPU for every entry: sizes trade exactness of attribution
+// (the rest goes to the overflow group) against memory.
 func sizeMaps(spec *ebpf.CollectionSpec, opts Options) {
-	stats, errs := spec.Maps[syscallsMapProcessStats], spec.Maps[syscallsMapErrorCounts]
-	stats.MaxEntries, errs.MaxEntries = processStatsEntries, processErrorEntries
-	if !opts.PerProcess {
-		stats.MaxEntries, errs.MaxEntries = systemStatsEntries, systemErrorEntries
-		spec.Maps[syscallsMapExitedProcesses].MaxEntries = 1
+	maxEntries := func(name string, n uint32) { spec.Maps[name].MaxEntries = max(n, 1) }
+	if opts.grouped() {
+		maxEntries(syscallsMapGroups, opts.MaxGroups)
+		maxEntries(syscallsMapGroupStats, min(opts.MaxGroups*16, 1<<18))
+		maxEntries(syscallsMapErrorCounts, min(opts.MaxGroups*4, 1<<16))
+	} else {
+		maxEntries(syscallsMapGroups, 1)
+		maxEntries(syscallsMapGroupStats, 1024) // numbers beyond SyscallSlots
+		maxEntries(syscallsMapErrorCounts, 4096)
 	}
 	if !opts.CountErrors {
-		errs.MaxEntries = 1
+		maxEntries(syscallsMapErrorCounts, 1)
+		maxEntries(syscallsMapOverflowErrors, 1)
 	}
+	if !opts.recordsExits() {
+		maxEntries(syscallsMapExitedTasks, 1)
+	}
+	maxEntries(syscallsMapFilterPidSet, uint32(len(opts.Filter.PIDs)))
+	maxEntries(syscallsMapFilterCommSet, uint32(len(opts.Filter.Comms)))
+	maxEntries(syscallsMapFilterCgroupSet, uint32(len(opts.Filter.CgroupDirs)))
 	if !opts.needsExitHook() {
 		// The programs still reference the map, so it must exist; a tiny
 		// plain hash also works on kernels without task storage.
 		inflight := spec.Maps[syscallsMapInflightSyscalls]
 		inflight.Type, inflight.Flags, inflight.MaxEntries = ebpf.Hash, 0, 1
 	}
+}
+
+func (c *Counters) fillFilters() error {
+	one := uint8(1)
+	for _, pid := range c.opts.Filter.PIDs {
+		if err := c.objs.FilterPidSet.Put(pid, one); err != nil {
+			return fmt.Errorf("filter pid %d: %w", pid, err)
+		}
+	}
+	for _, comm := range c.opts.Filter.Comms {
+		var key [16]byte
+		if len(comm) > len(key)-1 {
+			return fmt.Errorf("filter comm %q: longer than the kernel's 15 bytes", comm)
+		}
+		copy(key[:], comm)
+		if err := c.objs.FilterCommSet.Put(key, one); err != nil {
+			return fmt.Errorf("filter comm %q: %w", comm, err)
+		}
+	}
+	for i, dir := range c.opts.Filter.CgroupDirs {
+		f, err := os.Open(dir)
+		if err != nil {
+			return fmt.Errorf("filter cgroup: %w", err)
+		}
+		err = c.objs.FilterCgroupSet.Put(uint32(i), uint32(f.Fd()))
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("filter cgroup %s (must be a cgroup v2 directory): %w", dir, err)
+		}
+	}
+	return nil
 }
 
 // attach hooks the exit side first: an exit whose entry we did not see is
@@ -148,7 +294,7 @@ func (c *Counters) attach() error {
 	}
 	hooks := []hook{
 		{"sys_exit", c.objs.SyscallsExit, c.opts.needsExitHook()},
-		{"sched_process_exit", c.objs.SyscallsProcessExit, c.opts.PerProcess},
+		{"sched_process_exit", c.objs.SyscallsTaskExit, c.opts.recordsExits()},
 		{"sys_enter", c.objs.SyscallsEnter, c.opts.CountCalls || c.opts.needsExitHook()},
 	}
 	for _, h := range hooks {
@@ -171,7 +317,6 @@ func (c *Counters) AttachedAt() time.Time { return c.attachedAt }
 // ReadCounts returns the current totals of every counter, summed over CPUs.
 func (c *Counters) ReadCounts() (*Counts, error) {
 	counts := &Counts{Syscalls: map[SyscallKey]Stats{}, Errors: map[ErrorKey]uint64{}}
-
 	addStats := func(key SyscallKey, perCPU []syscallsSyscallStats) {
 		var s Stats
 		for _, v := range perCPU {
@@ -184,27 +329,36 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		prev := counts.Syscalls[key]
 		counts.Syscalls[key] = Stats{Calls: prev.Calls + s.Calls, DurationNs: prev.DurationNs + s.DurationNs}
 	}
-	if !c.opts.PerProcess {
-		err := readPerCPU(c.objs.SystemStats, c.cpus, func(nr uint32, v []syscallsSyscallStats) {
-			addStats(SyscallKey{Nr: nr}, v)
-		})
-		if err != nil {
-			return nil, fmt.Errorf("reading system_stats: %w", err)
+	addError := func(key ErrorKey, perCPU []uint64) {
+		if n := sum(perCPU); n > 0 {
+			counts.Errors[key] += n
 		}
 	}
-	err := readPerCPU(c.objs.ProcessStats, c.cpus, func(k syscallsSyscallKey, v []syscallsSyscallStats) {
-		addStats(SyscallKey{TGID: k.Tgid, Nr: k.Nr}, v)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reading process_stats: %w", err)
+	// The array holds the host's counts, or the overflow group's.
+	arrayGroup := Group{}
+	if c.opts.grouped() {
+		arrayGroup = OverflowGroup
 	}
-	err = readPerCPU(c.objs.ErrorCounts, c.cpus, func(k syscallsErrorKey, v []uint64) {
-		if n := sum(v); n > 0 {
-			counts.Errors[ErrorKey{TGID: k.Tgid, Nr: k.Nr, Errno: k.Errno}] = n
-		}
-	})
+
+	err := errors.Join(
+		readMap(c.objs.ArrayStats, c.cpus, func(i uint32, v []syscallsSyscallStats) {
+			addStats(SyscallKey{Group: arrayGroup, Nr: i % SyscallSlots, ABI: i / SyscallSlots}, v)
+		}),
+		readMap(c.objs.GroupStats, c.cpus, func(k syscallsSyscallKey, v []syscallsSyscallStats) {
+			addStats(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: k.Abi}, v)
+		}),
+		readMap(c.objs.ErrorCounts, c.cpus, func(k syscallsErrorKey, v []uint64) {
+			addError(ErrorKey{Group: group(k.Group), Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
+		}),
+		readMap(c.objs.OverflowErrors, c.cpus, func(k syscallsOverflowErrorKey, v []uint64) {
+			addError(ErrorKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
+		}),
+		readMap(c.objs.Groups, 1, func(k syscallsGroupKey, _ []uint8) {
+			counts.Groups = append(counts.Groups, group(k))
+		}),
+	)
 	if err != nil {
-		return nil, fmt.Errorf("reading error_counts: %w", err)
+		return nil, fmt.Errorf("reading the counters: %w", err)
 	}
 	var dropped []uint64
 	if err := c.objs.DroppedUpdates.Lookup(uint32(0), &dropped); err != nil {
@@ -214,61 +368,65 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 	return counts, nil
 }
 
-// ExitedProcesses returns the comm of every thread-group leader that exited
-// since its entry was last forgotten, keyed by tgid.
-func (c *Counters) ExitedProcesses() (map[uint32]string, error) {
-	exited := map[uint32]string{}
-	var tgid uint32
-	var p syscallsExitedProcess
-	it := c.objs.ExitedProcesses.Iterate()
-	for it.Next(&tgid, &p) {
-		exited[tgid] = commString(p.Comm)
-	}
-	if err := it.Err(); err != nil {
-		return nil, fmt.Errorf("reading exited_processes: %w", err)
+// ExitedTasks returns the processes (and, when grouping by thread, the
+// threads) that exited since their entry was last forgotten, by tid.
+func (c *Counters) ExitedTasks() (map[uint32]ExitedTask, error) {
+	exited := map[uint32]ExitedTask{}
+	err := readMap(c.objs.ExitedTasks, 1, func(tid uint32, v []syscallsExitedTask) {
+		exited[tid] = ExitedTask{Comm: commString(v[0].Comm), StartNs: v[0].StartNs}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading exited_tasks: %w", err)
 	}
 	return exited, nil
 }
 
-// Forget deletes every counter of the given processes, which must have
-// exited: their totals are final once read, and deleting them keeps the maps
-// from filling up as processes come and go.
-func (c *Counters) Forget(counts *Counts, tgids map[uint32]bool) error {
+// Forget deletes every counter of the groups that dead says have ended, and
+// the given exit records. Their totals are final once read; deleting them
+// keeps the maps from filling up as processes and cgroups come and go.
+func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []uint32) error {
 	var statKeys []syscallsSyscallKey
 	for k := range counts.Syscalls {
-		if tgids[k.TGID] {
-			statKeys = append(statKeys, syscallsSyscallKey{Tgid: k.TGID, Nr: k.Nr})
+		if k.Group != OverflowGroup && dead(k.Group) {
+			statKeys = append(statKeys, syscallsSyscallKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: k.ABI})
 		}
 	}
 	var errKeys []syscallsErrorKey
 	for k := range counts.Errors {
-		if tgids[k.TGID] {
-			errKeys = append(errKeys, syscallsErrorKey{Tgid: k.TGID, Nr: k.Nr, Errno: k.Errno})
+		if k.Group != OverflowGroup && dead(k.Group) {
+			errKeys = append(errKeys, syscallsErrorKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: uint16(k.ABI), Errno: uint16(k.Errno)})
 		}
 	}
-	exitKeys := make([]uint32, 0, len(tgids))
-	for t := range tgids {
-		exitKeys = append(exitKeys, t)
+	var groupKeys []syscallsGroupKey
+	for _, g := range counts.Groups {
+		if dead(g) {
+			groupKeys = append(groupKeys, groupKey(g))
+		}
 	}
 	return errors.Join(
-		deleteKeys(c.objs.ProcessStats, statKeys),
+		deleteKeys(c.objs.GroupStats, statKeys),
 		deleteKeys(c.objs.ErrorCounts, errKeys),
-		deleteKeys(c.objs.ExitedProcesses, exitKeys),
+		deleteKeys(c.objs.Groups, groupKeys),
+		deleteKeys(c.objs.ExitedTasks, exitedTIDs),
 	)
 }
+
+// MaxGroups is the bound on distinct groups in the maps.
+func (c *Counters) MaxGroups() uint32 { return c.opts.MaxGroups }
 
 // ObjectIDs returns the kernel ids of the loaded programs and maps, for
 // diagnostics and for tests that check nothing stays loaded after Close.
 func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
-	for _, p := range []*ebpf.Program{c.objs.SyscallsEnter, c.objs.SyscallsExit, c.objs.SyscallsProcessExit} {
+	for _, p := range []*ebpf.Program{c.objs.SyscallsEnter, c.objs.SyscallsExit, c.objs.SyscallsTaskExit} {
 		if info, err := p.Info(); err == nil {
 			if id, ok := info.ID(); ok {
 				progs = append(progs, id)
 			}
 		}
 	}
-	for _, m := range []*ebpf.Map{c.objs.SystemStats, c.objs.ProcessStats, c.objs.ErrorCounts,
-		c.objs.ExitedProcesses, c.objs.DroppedUpdates, c.objs.InflightSyscalls} {
+	for _, m := range []*ebpf.Map{c.objs.ArrayStats, c.objs.GroupStats, c.objs.ErrorCounts, c.objs.OverflowErrors,
+		c.objs.Groups, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls,
+		c.objs.FilterPidSet, c.objs.FilterCommSet, c.objs.FilterCgroupSet} {
 		if info, err := m.Info(); err == nil {
 			if id, ok := info.ID(); ok {
 				maps = append(maps, id)
@@ -291,13 +449,20 @@ func (c *Counters) Close() error {
 	return errors.Join(errs...)
 }
 
+func group(k syscallsGroupKey) Group {
+	return Group{CgroupID: k.CgroupId, StartNs: k.StartNs, TGID: k.Tgid, TID: k.Tid}
+}
+
+func groupKey(g Group) syscallsGroupKey {
+	return syscallsGroupKey{CgroupId: g.CgroupID, StartNs: g.StartNs, Tgid: g.TGID, Tid: g.TID}
+}
+
 // deleteKeys removes keys that may or may not still exist.
 func deleteKeys[K any](m *ebpf.Map, keys []K) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	_, err := m.BatchDelete(keys, nil)
-	if err == nil {
+	if _, err := m.BatchDelete(keys, nil); err == nil {
 		return nil
 	}
 	// Older kernels lack batch operations, and a batch stops at the first

@@ -14,7 +14,20 @@ import (
 )
 
 func allOn(perProcess bool) Options {
-	return Options{PerProcess: perProcess, CountCalls: true, CountErrors: true, MeasureDuration: true, ExcludeTGID: uint32(os.Getpid())}
+	return Options{GroupByProcess: perProcess, CountCalls: true, CountErrors: true, MeasureDuration: true, ExcludeTGID: uint32(os.Getpid())}
+}
+
+// processGroup finds the group of a pid among the counted ones.
+func processGroup(t *testing.T, counts *Counts, pid int) Group {
+	t.Helper()
+	for _, g := range counts.Groups {
+		if g.TGID == uint32(pid) {
+			require.NotZero(t, g.StartNs)
+			return g
+		}
+	}
+	t.Fatalf("pid %d was not counted", pid)
+	return Group{}
 }
 
 func load(t *testing.T, opts Options) *Counters {
@@ -39,40 +52,42 @@ func TestExactCountsPerProcess(t *testing.T) {
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
 	tgid := uint32(pid)
-	getppid := counts.Syscalls[SyscallKey{tgid, unix.SYS_GETPPID}]
+	g := processGroup(t, counts, pid)
+	getppid := counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}]
 	assert.EqualValues(t, spec.Getppid, getppid.Calls)
 	assert.Positive(t, getppid.DurationNs)
-	assert.EqualValues(t, spec.WriteDevNull, counts.Syscalls[SyscallKey{tgid, unix.SYS_WRITE}].Calls)
-	assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{tgid, unix.SYS_OPENAT, uint32(unix.ENOENT)}])
+	assert.EqualValues(t, spec.WriteDevNull, counts.Syscalls[SyscallKey{g, unix.SYS_WRITE, ABINative}].Calls)
+	assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{g, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
 	// One more openat (of /dev/null) plus the Go runtime's start-up ones.
-	assert.GreaterOrEqual(t, counts.Syscalls[SyscallKey{tgid, unix.SYS_OPENAT}].Calls, uint64(spec.OpenMissing+1))
+	assert.GreaterOrEqual(t, counts.Syscalls[SyscallKey{g, unix.SYS_OPENAT, ABINative}].Calls, uint64(spec.OpenMissing+1))
 	for k := range counts.Errors {
-		if k.TGID == tgid && k.Nr == unix.SYS_WRITE {
+		if k.Group == g && k.Nr == unix.SYS_WRITE {
 			t.Errorf("unexpected write error %v", k)
 		}
 	}
 	assert.Zero(t, counts.Dropped)
 
-	exited, err := c.ExitedProcesses()
+	exited, err := c.ExitedTasks()
 	require.NoError(t, err)
-	assert.Equal(t, workload.Comm, exited[tgid])
+	assert.Equal(t, ExitedTask{Comm: workload.Comm, StartNs: g.StartNs}, exited[tgid])
 
 	// Our own syscalls are excluded.
 	for k := range counts.Syscalls {
-		require.NotEqual(t, uint32(os.Getpid()), k.TGID, "the excluded process was counted")
+		require.NotEqual(t, uint32(os.Getpid()), k.Group.TGID, "the excluded process was counted")
 	}
 
 	// Forgetting a process removes all of its keys and nothing else.
-	require.NoError(t, c.Forget(counts, map[uint32]bool{tgid: true}))
+	require.NoError(t, c.Forget(counts, func(x Group) bool { return x == g }, []uint32{tgid}))
 	after, err := c.ReadCounts()
 	require.NoError(t, err)
 	for k := range after.Syscalls {
-		require.NotEqual(t, tgid, k.TGID)
+		require.NotEqual(t, g, k.Group)
 	}
 	for k := range after.Errors {
-		require.NotEqual(t, tgid, k.TGID)
+		require.NotEqual(t, g, k.Group)
 	}
-	exited, err = c.ExitedProcesses()
+	assert.NotContains(t, after.Groups, g)
+	exited, err = c.ExitedTasks()
 	require.NoError(t, err)
 	assert.NotContains(t, exited, tgid)
 }
@@ -93,7 +108,7 @@ func TestSystemWide(t *testing.T) {
 	after, err := c.ReadCounts()
 	require.NoError(t, err)
 	for k := range after.Syscalls {
-		require.Zero(t, k.TGID)
+		require.Zero(t, k.Group)
 	}
 	key := SyscallKey{Nr: unix.SYS_GETPPID}
 	assert.GreaterOrEqual(t, after.Syscalls[key].Calls-before.Syscalls[key].Calls, uint64(spec.Getppid))
@@ -106,14 +121,14 @@ func TestSystemWide(t *testing.T) {
 func TestCallsOnly(t *testing.T) {
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
-	c := load(t, Options{PerProcess: true, CountCalls: true})
+	c := load(t, Options{GroupByProcess: true, CountCalls: true})
 	assert.Len(t, c.links, 2, "sys_enter and sched_process_exit only")
 
 	pid, err := workload.Run(bin, workload.Spec{Getppid: 10, OpenMissing: 10})
 	require.NoError(t, err)
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
-	s := counts.Syscalls[SyscallKey{uint32(pid), unix.SYS_GETPPID}]
+	s := counts.Syscalls[SyscallKey{processGroup(t, counts, pid), unix.SYS_GETPPID, ABINative}]
 	assert.EqualValues(t, 10, s.Calls)
 	assert.Zero(t, s.DurationNs)
 	assert.Empty(t, counts.Errors)

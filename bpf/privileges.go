@@ -82,18 +82,23 @@ func checkKernel(opts Options) error {
 	if err := features.HaveProgramType(ebpf.RawTracepoint); err != nil {
 		return kernelError("raw tracepoint programs (Linux 4.17+)", err)
 	}
-	if !opts.needsExitHook() {
-		return nil
-	}
-	advice := "set `metrics: {syscall.errors: {enabled: false}, syscall.duration: {enabled: false}}` to count calls only"
-	if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
-		return kernelError("BPF task storage (Linux 5.11+), needed for syscall.errors and syscall.duration; "+advice, err)
+	// The programs read the current task through BTF (ABI, start time).
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)", err)
 	}
 	if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
-		return kernelError("bpf_get_current_task_btf and kernel BTF (Linux 5.11+, CONFIG_DEBUG_INFO_BTF), needed for syscall.errors and syscall.duration; "+advice, err)
+		return kernelError("bpf_get_current_task_btf (Linux 5.11+)", err)
 	}
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF), needed for syscall.errors and syscall.duration; "+advice, err)
+	if len(opts.Filter.CgroupDirs) > 0 {
+		if err := features.HaveMapType(ebpf.CGroupArray); err != nil {
+			return kernelError("cgroup array maps, needed by filter.cgroups", err)
+		}
+	}
+	if opts.needsExitHook() {
+		if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
+			return kernelError("BPF task storage (Linux 5.11+), needed for syscall.errors and syscall.duration; "+
+				"set `metrics: {syscall.errors: {enabled: false}, syscall.duration: {enabled: false}}` to count calls only", err)
+		}
 	}
 	return nil
 }

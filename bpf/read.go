@@ -10,10 +10,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readPerCPU calls fn with every key of a per-CPU map and its per-CPU
-// values. It reads in batches (one syscall per few thousand keys) and falls
-// back to key-by-key iteration on kernels without batch operations.
-func readPerCPU[K any, V any](m *ebpf.Map, cpus int, fn func(K, []V)) error {
+// firstBatchSize keys are read per batch syscall at first.
+const firstBatchSize = 4096
+
+// readMap calls fn with every key of a map and its values: one per CPU for
+// a per-CPU map (cpus), else one. It reads in batches (one syscall per few
+// thousand keys) and falls back to key-by-key iteration on kernels without
+// batch operations.
+func readMap[K any, V any](m *ebpf.Map, cpus int, fn func(K, []V)) error {
 	size := min(firstBatchSize, int(m.MaxEntries()))
 	for {
 		err := batchRead(m, cpus, size, fn)
@@ -24,7 +28,7 @@ func readPerCPU[K any, V any](m *ebpf.Map, cpus int, fn func(K, []V)) error {
 			// A hash bucket held more keys than the batch: retry larger.
 			size = min(size*4, int(m.MaxEntries()))
 		case errors.Is(err, ebpf.ErrNotSupported):
-			return iterate(m, fn)
+			return iterate(m, cpus > 1, fn)
 		default:
 			return err
 		}
@@ -58,14 +62,21 @@ func batchRead[K any, V any](m *ebpf.Map, cpus, size int, fn func(K, []V)) error
 	return nil
 }
 
-func iterate[K any, V any](m *ebpf.Map, fn func(K, []V)) error {
+func iterate[K any, V any](m *ebpf.Map, perCPU bool, fn func(K, []V)) error {
 	var (
 		key  K
 		vals []V
+		val  V
 	)
 	it := m.Iterate()
-	for it.Next(&key, &vals) {
-		fn(key, vals)
+	if perCPU {
+		for it.Next(&key, &vals) {
+			fn(key, vals)
+		}
+	} else {
+		for it.Next(&key, &val) {
+			fn(key, []V{val})
+		}
 	}
 	if err := it.Err(); err != nil {
 		return fmt.Errorf("iterating: %w", err)

@@ -4,9 +4,15 @@
 #ifndef SYSCALLS_H
 #define SYSCALLS_H
 
-/* System-wide counts go into a per-CPU array indexed by syscall number, the
- * cheapest possible counter; larger numbers fall back to the hash. */
-#define SYSCALL_ARRAY_SIZE 1024
+/* Syscall numbers per ABI kept in arrays and filter masks; larger numbers
+ * (none today) fall back to the hash maps. */
+#define SYSCALL_SLOTS 1024
+
+/* Syscall ABIs a 64-bit kernel serves. */
+#define ABI_NATIVE 0 /* x86_64, aarch64 */
+#define ABI_COMPAT 1 /* i386 on x86-64, arm (aarch32) on arm64 */
+#define ABI_X32 2    /* x86-64 x32: native numbers with __X32_SYSCALL_BIT */
+#define ABI_COUNT 3
 
 /* Marks a thread that is not inside a syscall we saw enter. */
 #define NO_SYSCALL 0xffffffff
@@ -17,9 +23,21 @@
 /* The kernel comm is 16 bytes including the terminating NUL. */
 #define COMM_LEN 16
 
+#define MAX_FILTER_CGROUPS 64
+
+/* Who made a syscall, as far as group_by asks. Unused fields are 0. */
+struct group_key {
+	__u64 cgroup_id; /* group_by container: cgroup v2 id */
+	__u64 start_ns;  /* boot-time start of the process (or thread): a reused
+			  * pid makes a new group, never inherits counts */
+	__u32 tgid;      /* group_by process or thread */
+	__u32 tid;       /* group_by thread */
+};
+
 struct syscall_key {
-	__u32 tgid; /* 0 when counting system-wide */
+	struct group_key group;
 	__u32 nr;
+	__u32 abi;
 };
 
 struct syscall_stats {
@@ -28,12 +46,21 @@ struct syscall_stats {
 };
 
 struct error_key {
-	__u32 tgid; /* 0 when counting system-wide */
+	struct group_key group;
 	__u32 nr;
-	__u32 errno_;
+	__u16 abi;
+	__u16 errno_;
 };
 
-struct exited_process {
+/* Errors of groups that did not fit in the maps. */
+struct overflow_error_key {
+	__u32 nr;
+	__u16 abi;
+	__u16 errno_;
+};
+
+struct exited_task {
+	__u64 start_ns;
 	char comm[COMM_LEN];
 };
 

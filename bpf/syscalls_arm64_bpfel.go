@@ -15,27 +15,45 @@ import (
 
 type syscallsErrorKey struct {
 	_     structs.HostLayout
-	Tgid  uint32
+	Group syscallsGroupKey
 	Nr    uint32
-	Errno uint32
+	Abi   uint16
+	Errno uint16
 }
 
-type syscallsExitedProcess struct {
-	_    structs.HostLayout
-	Comm [16]int8
+type syscallsExitedTask struct {
+	_       structs.HostLayout
+	StartNs uint64
+	Comm    [16]int8
+}
+
+type syscallsGroupKey struct {
+	_        structs.HostLayout
+	CgroupId uint64
+	StartNs  uint64
+	Tgid     uint32
+	Tid      uint32
 }
 
 type syscallsInflight struct {
 	_       structs.HostLayout
 	StartNs uint64
 	Nr      uint32
-	Pad     uint32
+	Abi     uint32
+}
+
+type syscallsOverflowErrorKey struct {
+	_     structs.HostLayout
+	Nr    uint32
+	Abi   uint16
+	Errno uint16
 }
 
 type syscallsSyscallKey struct {
-	_    structs.HostLayout
-	Tgid uint32
-	Nr   uint32
+	_     structs.HostLayout
+	Group syscallsGroupKey
+	Nr    uint32
+	Abi   uint32
 }
 
 type syscallsSyscallStats struct {
@@ -48,20 +66,33 @@ type syscallsSyscallStats struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	syscallsMapDroppedUpdates       = "dropped_updates"
-	syscallsMapErrorCounts          = "error_counts"
-	syscallsMapExitedProcesses      = "exited_processes"
-	syscallsMapInflightSyscalls     = "inflight_syscalls"
-	syscallsMapProcessStats         = "process_stats"
-	syscallsMapSystemStats          = "system_stats"
-	syscallsProgSyscallsEnter       = "syscalls_enter"
-	syscallsProgSyscallsExit        = "syscalls_exit"
-	syscallsProgSyscallsProcessExit = "syscalls_process_exit"
-	syscallsVarCountCalls           = "count_calls"
-	syscallsVarCountErrors          = "count_errors"
-	syscallsVarMeasureDuration      = "measure_duration"
-	syscallsVarPerProcess           = "per_process"
-	syscallsVarSelfTgid             = "self_tgid"
+	syscallsMapArrayStats        = "array_stats"
+	syscallsMapDroppedUpdates    = "dropped_updates"
+	syscallsMapErrorCounts       = "error_counts"
+	syscallsMapExitedTasks       = "exited_tasks"
+	syscallsMapFilterCgroupSet   = "filter_cgroup_set"
+	syscallsMapFilterCommSet     = "filter_comm_set"
+	syscallsMapFilterPidSet      = "filter_pid_set"
+	syscallsMapGroupStats        = "group_stats"
+	syscallsMapGroups            = "groups"
+	syscallsMapInflightSyscalls  = "inflight_syscalls"
+	syscallsMapOverflowErrors    = "overflow_errors"
+	syscallsProgSyscallsEnter    = "syscalls_enter"
+	syscallsProgSyscallsExit     = "syscalls_exit"
+	syscallsProgSyscallsTaskExit = "syscalls_task_exit"
+	syscallsVarAllowHighSyscalls = "allow_high_syscalls"
+	syscallsVarCountCalls        = "count_calls"
+	syscallsVarCountErrors       = "count_errors"
+	syscallsVarFilterCgroupCount = "filter_cgroup_count"
+	syscallsVarFilterComms       = "filter_comms"
+	syscallsVarFilterPids        = "filter_pids"
+	syscallsVarFilterSyscalls    = "filter_syscalls"
+	syscallsVarGroupByCgroup     = "group_by_cgroup"
+	syscallsVarGroupByProcess    = "group_by_process"
+	syscallsVarGroupByThread     = "group_by_thread"
+	syscallsVarMeasureDuration   = "measure_duration"
+	syscallsVarSelfTgid          = "self_tgid"
+	syscallsVarSyscallMask       = "syscall_mask"
 )
 
 // loadSyscalls returns the embedded CollectionSpec for syscalls.
@@ -106,32 +137,45 @@ type syscallsSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsProgramSpecs struct {
-	SyscallsEnter       *ebpf.ProgramSpec `ebpf:"syscalls_enter"`
-	SyscallsExit        *ebpf.ProgramSpec `ebpf:"syscalls_exit"`
-	SyscallsProcessExit *ebpf.ProgramSpec `ebpf:"syscalls_process_exit"`
+	SyscallsEnter    *ebpf.ProgramSpec `ebpf:"syscalls_enter"`
+	SyscallsExit     *ebpf.ProgramSpec `ebpf:"syscalls_exit"`
+	SyscallsTaskExit *ebpf.ProgramSpec `ebpf:"syscalls_task_exit"`
 }
 
 // syscallsMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsMapSpecs struct {
+	ArrayStats       *ebpf.MapSpec `ebpf:"array_stats"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
-	ExitedProcesses  *ebpf.MapSpec `ebpf:"exited_processes"`
+	ExitedTasks      *ebpf.MapSpec `ebpf:"exited_tasks"`
+	FilterCgroupSet  *ebpf.MapSpec `ebpf:"filter_cgroup_set"`
+	FilterCommSet    *ebpf.MapSpec `ebpf:"filter_comm_set"`
+	FilterPidSet     *ebpf.MapSpec `ebpf:"filter_pid_set"`
+	GroupStats       *ebpf.MapSpec `ebpf:"group_stats"`
+	Groups           *ebpf.MapSpec `ebpf:"groups"`
 	InflightSyscalls *ebpf.MapSpec `ebpf:"inflight_syscalls"`
-	ProcessStats     *ebpf.MapSpec `ebpf:"process_stats"`
-	SystemStats      *ebpf.MapSpec `ebpf:"system_stats"`
+	OverflowErrors   *ebpf.MapSpec `ebpf:"overflow_errors"`
 }
 
 // syscallsVariableSpecs contains global variables before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsVariableSpecs struct {
-	CountCalls      *ebpf.VariableSpec `ebpf:"count_calls"`
-	CountErrors     *ebpf.VariableSpec `ebpf:"count_errors"`
-	MeasureDuration *ebpf.VariableSpec `ebpf:"measure_duration"`
-	PerProcess      *ebpf.VariableSpec `ebpf:"per_process"`
-	SelfTgid        *ebpf.VariableSpec `ebpf:"self_tgid"`
+	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
+	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
+	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
+	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
+	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
+	FilterPids        *ebpf.VariableSpec `ebpf:"filter_pids"`
+	FilterSyscalls    *ebpf.VariableSpec `ebpf:"filter_syscalls"`
+	GroupByCgroup     *ebpf.VariableSpec `ebpf:"group_by_cgroup"`
+	GroupByProcess    *ebpf.VariableSpec `ebpf:"group_by_process"`
+	GroupByThread     *ebpf.VariableSpec `ebpf:"group_by_thread"`
+	MeasureDuration   *ebpf.VariableSpec `ebpf:"measure_duration"`
+	SelfTgid          *ebpf.VariableSpec `ebpf:"self_tgid"`
+	SyscallMask       *ebpf.VariableSpec `ebpf:"syscall_mask"`
 }
 
 // syscallsObjects contains all objects after they have been loaded into the kernel.
@@ -154,22 +198,32 @@ func (o *syscallsObjects) Close() error {
 //
 // It can be passed to loadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsMaps struct {
+	ArrayStats       *ebpf.Map `ebpf:"array_stats"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
-	ExitedProcesses  *ebpf.Map `ebpf:"exited_processes"`
+	ExitedTasks      *ebpf.Map `ebpf:"exited_tasks"`
+	FilterCgroupSet  *ebpf.Map `ebpf:"filter_cgroup_set"`
+	FilterCommSet    *ebpf.Map `ebpf:"filter_comm_set"`
+	FilterPidSet     *ebpf.Map `ebpf:"filter_pid_set"`
+	GroupStats       *ebpf.Map `ebpf:"group_stats"`
+	Groups           *ebpf.Map `ebpf:"groups"`
 	InflightSyscalls *ebpf.Map `ebpf:"inflight_syscalls"`
-	ProcessStats     *ebpf.Map `ebpf:"process_stats"`
-	SystemStats      *ebpf.Map `ebpf:"system_stats"`
+	OverflowErrors   *ebpf.Map `ebpf:"overflow_errors"`
 }
 
 func (m *syscallsMaps) Close() error {
 	return _SyscallsClose(
+		m.ArrayStats,
 		m.DroppedUpdates,
 		m.ErrorCounts,
-		m.ExitedProcesses,
+		m.ExitedTasks,
+		m.FilterCgroupSet,
+		m.FilterCommSet,
+		m.FilterPidSet,
+		m.GroupStats,
+		m.Groups,
 		m.InflightSyscalls,
-		m.ProcessStats,
-		m.SystemStats,
+		m.OverflowErrors,
 	)
 }
 
@@ -177,27 +231,35 @@ func (m *syscallsMaps) Close() error {
 //
 // It can be passed to loadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsVariables struct {
-	CountCalls      *ebpf.Variable `ebpf:"count_calls"`
-	CountErrors     *ebpf.Variable `ebpf:"count_errors"`
-	MeasureDuration *ebpf.Variable `ebpf:"measure_duration"`
-	PerProcess      *ebpf.Variable `ebpf:"per_process"`
-	SelfTgid        *ebpf.Variable `ebpf:"self_tgid"`
+	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
+	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
+	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
+	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
+	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`
+	FilterPids        *ebpf.Variable `ebpf:"filter_pids"`
+	FilterSyscalls    *ebpf.Variable `ebpf:"filter_syscalls"`
+	GroupByCgroup     *ebpf.Variable `ebpf:"group_by_cgroup"`
+	GroupByProcess    *ebpf.Variable `ebpf:"group_by_process"`
+	GroupByThread     *ebpf.Variable `ebpf:"group_by_thread"`
+	MeasureDuration   *ebpf.Variable `ebpf:"measure_duration"`
+	SelfTgid          *ebpf.Variable `ebpf:"self_tgid"`
+	SyscallMask       *ebpf.Variable `ebpf:"syscall_mask"`
 }
 
 // syscallsPrograms contains all programs after they have been loaded into the kernel.
 //
 // It can be passed to loadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsPrograms struct {
-	SyscallsEnter       *ebpf.Program `ebpf:"syscalls_enter"`
-	SyscallsExit        *ebpf.Program `ebpf:"syscalls_exit"`
-	SyscallsProcessExit *ebpf.Program `ebpf:"syscalls_process_exit"`
+	SyscallsEnter    *ebpf.Program `ebpf:"syscalls_enter"`
+	SyscallsExit     *ebpf.Program `ebpf:"syscalls_exit"`
+	SyscallsTaskExit *ebpf.Program `ebpf:"syscalls_task_exit"`
 }
 
 func (p *syscallsPrograms) Close() error {
 	return _SyscallsClose(
 		p.SyscallsEnter,
 		p.SyscallsExit,
-		p.SyscallsProcessExit,
+		p.SyscallsTaskExit,
 	)
 }
 

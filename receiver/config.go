@@ -3,33 +3,69 @@ package receiver
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
+	"github.com/seed22255693/syscallsreceiver/bpf"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
-// GroupByProcess gives each process its own resource.
-const GroupByProcess = "process"
+// group_by values.
+const (
+	GroupByProcess   = "process"
+	GroupByThread    = "thread"
+	GroupByContainer = "container"
+)
 
 // validGroupBy lists what group_by accepts.
-var validGroupBy = []string{GroupByProcess}
+var validGroupBy = []string{GroupByProcess, GroupByThread, GroupByContainer}
+
+// Limits of the in-kernel filters and of max_groups.
+const (
+	maxFilterPIDs  = 1024
+	maxFilterComms = 256
+	maxGroupsLimit = 100_000
+	pidMaxLimit    = 1 << 22 // PID_MAX_LIMIT on 64-bit kernels
+	commMaxBytes   = 15
+)
 
 // Config is the receiver's configuration.
 type Config struct {
 	scraperhelper.ControllerConfig `mapstructure:",squash"`
 	metadata.MetricsBuilderConfig  `mapstructure:",squash"`
 
-	// GroupBy chooses the resources counts are kept for: [process] gives
-	// one resource per process, [] one for the whole host.
+	// GroupBy chooses the resources counts are kept for: any of process,
+	// thread and container; [] counts system-wide.
 	GroupBy []string `mapstructure:"group_by"`
+
+	// Filter selects, in the kernel, what is counted.
+	Filter FilterConfig `mapstructure:"filter"`
 
 	// ExcludeSelf leaves the collector's own syscalls out, so that it does
 	// not measure itself.
 	ExcludeSelf bool `mapstructure:"exclude_self"`
+
+	// MaxGroups is the hard bound on distinct groups tracked in the kernel
+	// and exported; the counts of further groups go to one overflow group.
+	MaxGroups int `mapstructure:"max_groups"`
+
+	_ struct{}
+}
+
+// FilterConfig lists what to count. Non-empty lists combine with AND;
+// each list is OR.
+type FilterConfig struct {
+	PIDs            []int    `mapstructure:"pids"`             // thread-group ids; their threads are included
+	Comms           []string `mapstructure:"comms"`            // exact kernel comm
+	Cgroups         []string `mapstructure:"cgroups"`          // cgroup v2 paths; descendants included
+	Syscalls        []string `mapstructure:"syscalls"`         // count only these
+	ExcludeSyscalls []string `mapstructure:"exclude_syscalls"` // never count these
 
 	_ struct{}
 }
@@ -42,29 +78,167 @@ func createDefaultConfig() *Config {
 		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
 		GroupBy:              []string{GroupByProcess},
 		ExcludeSelf:          true,
+		MaxGroups:            bpf.DefaultMaxGroups,
 	}
 }
 
-// Validate reports every invalid value, naming its key. The embedded
-// configs validate themselves.
+// Validate reports every invalid value, naming its key, before anything is
+// loaded into the kernel. The embedded configs validate themselves.
 func (c *Config) Validate() error {
 	var errs []error
-	seen := map[string]bool{}
-	for _, g := range c.GroupBy {
-		switch {
-		case !slices.Contains(validGroupBy, g):
-			errs = append(errs, fmt.Errorf("group_by: unknown value %q (valid values: %s; [] counts system-wide)",
-				g, strings.Join(validGroupBy, ", ")))
-		case seen[g]:
-			errs = append(errs, fmt.Errorf("group_by: %q is listed twice", g))
+	errs = append(errs, checkList("group_by", c.GroupBy, 0, func(g string) error {
+		if !slices.Contains(validGroupBy, g) {
+			return fmt.Errorf("unknown value %q (valid values: %s; [] counts system-wide)", g, strings.Join(validGroupBy, ", "))
 		}
-		seen[g] = true
-	}
+		return nil
+	}))
 	m := c.Metrics
 	if !m.SyscallCalls.Enabled && !m.SyscallErrors.Enabled && !m.SyscallDuration.Enabled {
 		errs = append(errs, errors.New("metrics: syscall.calls, syscall.errors and syscall.duration are all disabled; enable at least one"))
 	}
+	if c.MaxGroups < 1 || c.MaxGroups > maxGroupsLimit {
+		errs = append(errs, fmt.Errorf("max_groups: %d is out of range: it must be between 1 and %d", c.MaxGroups, maxGroupsLimit))
+	}
+	errs = append(errs, c.Filter.validate()...)
 	return errors.Join(errs...)
 }
 
-func (c *Config) groupByProcess() bool { return slices.Contains(c.GroupBy, GroupByProcess) }
+func (f *FilterConfig) validate() []error {
+	table := sysnames.Native()
+	knownSyscall := func(name string) error {
+		if _, ok := table.Number(name); !ok {
+			return fmt.Errorf("unknown syscall %q on %s", name, table.Arch())
+		}
+		return nil
+	}
+	errs := []error{
+		checkList("filter.pids", f.PIDs, maxFilterPIDs, func(pid int) error {
+			if pid < 1 || pid > pidMaxLimit {
+				return fmt.Errorf("%d is not a valid pid", pid)
+			}
+			return nil
+		}),
+		checkList("filter.comms", f.Comms, maxFilterComms, func(comm string) error {
+			if comm == "" || len(comm) > commMaxBytes {
+				return fmt.Errorf("%q: a comm is 1 to %d bytes (the kernel truncates longer names)", comm, commMaxBytes)
+			}
+			return nil
+		}),
+		checkList("filter.cgroups", f.Cgroups, bpf.MaxFilterCgroups, func(path string) error {
+			_, err := cgroupDir(path)
+			return err
+		}),
+		checkList("filter.syscalls", f.Syscalls, 0, knownSyscall),
+		checkList("filter.exclude_syscalls", f.ExcludeSyscalls, 0, knownSyscall),
+	}
+	for _, name := range f.Syscalls {
+		if slices.Contains(f.ExcludeSyscalls, name) {
+			errs = append(errs, fmt.Errorf("filter: %q is both in syscalls and in exclude_syscalls", name))
+		}
+	}
+	return errs
+}
+
+// checkList validates a list option: an explicitly empty list is an error
+// (it would count nothing), so are duplicates and bad elements.
+func checkList[T comparable](key string, list []T, limit int, check func(T) error) error {
+	if list == nil {
+		return nil
+	}
+	var errs []error
+	if len(list) == 0 && key != "group_by" {
+		errs = append(errs, fmt.Errorf("%s: an empty list would count nothing; remove the key to count everything", key))
+	}
+	if limit > 0 && len(list) > limit {
+		errs = append(errs, fmt.Errorf("%s: %d entries, at most %d are supported", key, len(list), limit))
+	}
+	seen := map[T]bool{}
+	for _, v := range list {
+		if err := check(v); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		} else if seen[v] {
+			errs = append(errs, fmt.Errorf("%s: %#v is listed twice", key, v))
+		}
+		seen[v] = true
+	}
+	return errors.Join(errs...)
+}
+
+func (c *Config) groupBy(g string) bool { return slices.Contains(c.GroupBy, g) }
+
+// perTask says whether counts are attributed to processes or threads.
+func (c *Config) perTask() bool { return c.groupBy(GroupByProcess) || c.groupBy(GroupByThread) }
+
+// bpfOptions translates the configuration for the kernel programs.
+func (c *Config) bpfOptions() (bpf.Options, error) {
+	opts := bpf.Options{
+		GroupByProcess:  c.groupBy(GroupByProcess),
+		GroupByThread:   c.groupBy(GroupByThread),
+		GroupByCgroup:   c.groupBy(GroupByContainer),
+		CountCalls:      c.Metrics.SyscallCalls.Enabled,
+		CountErrors:     c.Metrics.SyscallErrors.Enabled,
+		MeasureDuration: c.Metrics.SyscallDuration.Enabled,
+		MaxGroups:       uint32(c.MaxGroups),
+		Filter:          bpf.Filter{Comms: c.Filter.Comms},
+	}
+	if c.ExcludeSelf {
+		opts.ExcludeTGID = uint32(os.Getpid())
+	}
+	for _, pid := range c.Filter.PIDs {
+		opts.Filter.PIDs = append(opts.Filter.PIDs, uint32(pid))
+	}
+	for _, path := range c.Filter.Cgroups {
+		dir, err := cgroupDir(path)
+		if err != nil {
+			return opts, fmt.Errorf("filter.cgroups: %w", err)
+		}
+		opts.Filter.CgroupDirs = append(opts.Filter.CgroupDirs, dir)
+	}
+	if c.Filter.Syscalls != nil || c.Filter.ExcludeSyscalls != nil {
+		opts.Filter.Syscalls = syscallSelection(sysnames.Native(), c.Filter.Syscalls, c.Filter.ExcludeSyscalls)
+	}
+	return opts, nil
+}
+
+// syscallSelection marks the numbers of the named syscalls in every ABI the
+// kernel serves: a name absent from a table (e.g. a 64-bit-only syscall in
+// the 32-bit table) selects nothing there.
+func syscallSelection(native *sysnames.Table, include, exclude []string) *bpf.SyscallSelection {
+	sel := &bpf.SyscallSelection{High: include == nil}
+	tables := [bpf.ABICount]*sysnames.Table{bpf.ABINative: native, bpf.ABICompat: native.Compat(), bpf.ABIX32: native}
+	for abi, table := range tables {
+		if include == nil {
+			for nr := range sel.Selected[abi] {
+				sel.Selected[abi][nr] = true
+			}
+		}
+		for _, name := range include {
+			if nr, ok := table.Number(name); ok && nr < bpf.SyscallSlots {
+				sel.Selected[abi][nr] = true
+			}
+		}
+		for _, name := range exclude {
+			if nr, ok := table.Number(name); ok && nr < bpf.SyscallSlots {
+				sel.Selected[abi][nr] = false
+			}
+		}
+	}
+	return sel
+}
+
+// cgroupDir resolves a cgroup v2 path from the configuration to the
+// directory on this host.
+func cgroupDir(path string) (string, error) {
+	if !strings.HasPrefix(path, "/") {
+		return "", fmt.Errorf("%q: a cgroup path starts with / (the cgroup v2 root)", path)
+	}
+	root, err := cgroup2Root()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, filepath.Clean(path))
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("%q does not exist in the cgroup v2 hierarchy mounted at %s", path, root)
+	}
+	return dir, nil
+}

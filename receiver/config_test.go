@@ -52,7 +52,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Equal(t, time.Second, cfg.InitialDelay, "scraperhelper's default initial_delay")
 	assert.Zero(t, cfg.Timeout)
 	assert.Equal(t, []string{"process"}, cfg.GroupBy)
-	assert.True(t, cfg.groupByProcess())
+	assert.True(t, cfg.groupBy(GroupByProcess))
 	assert.True(t, cfg.ExcludeSelf)
 	assert.True(t, cfg.Metrics.SyscallCalls.Enabled)
 	assert.True(t, cfg.Metrics.SyscallErrors.Enabled)
@@ -77,7 +77,7 @@ func TestLoadConfigEmptyGroupBy(t *testing.T) {
 	require.NoError(t, uerr)
 	require.NoError(t, verr)
 	assert.Empty(t, cfg.GroupBy)
-	assert.False(t, cfg.groupByProcess())
+	assert.False(t, cfg.groupBy(GroupByProcess))
 	// The rest keeps its defaults.
 	assert.Equal(t, 10*time.Second, cfg.CollectionInterval)
 	assert.True(t, cfg.ExcludeSelf)

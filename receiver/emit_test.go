@@ -50,32 +50,35 @@ const (
 func testCounts() *bpf.Counts {
 	return &bpf.Counts{
 		Syscalls: map[bpf.SyscallKey]bpf.Stats{
-			{TGID: 1200, Nr: nrRead}:      {Calls: 100, DurationNs: 1_500_000_000},
-			{TGID: 1200, Nr: nrOpenat}:    {Calls: 40, DurationNs: 250},
-			{TGID: 1200, Nr: nrUnnamed}:   {Calls: 3}, // no duration: no point
-			{TGID: 3400, Nr: nrWrite}:     {Calls: 7, DurationNs: 7_000},
-			{TGID: 3400, Nr: nrExecve}:    {Calls: 1, DurationNs: 2_000_000},
-			{TGID: 5600, Nr: nrGetpid}:    {Calls: 5, DurationNs: 123_456_789},
-			{TGID: 7800, Nr: nrExitGroup}: {Calls: 1}, // never returns
+			{Group: pg(1200), Nr: nrRead}:      {Calls: 100, DurationNs: 1_500_000_000},
+			{Group: pg(1200), Nr: nrOpenat}:    {Calls: 40, DurationNs: 250},
+			{Group: pg(1200), Nr: nrUnnamed}:   {Calls: 3}, // no duration: no point
+			{Group: pg(3400), Nr: nrWrite}:     {Calls: 7, DurationNs: 7_000},
+			{Group: pg(3400), Nr: nrExecve}:    {Calls: 1, DurationNs: 2_000_000},
+			{Group: pg(5600), Nr: nrGetpid}:    {Calls: 5, DurationNs: 123_456_789},
+			{Group: pg(7800), Nr: nrExitGroup}: {Calls: 1}, // never returns
 		},
 		Errors: map[bpf.ErrorKey]uint64{
-			{TGID: 1200, Nr: nrOpenat, Errno: 2}:   12, // ENOENT
-			{TGID: 1200, Nr: nrRead, Errno: 11}:    30, // EAGAIN
-			{TGID: 1200, Nr: nrRead, Errno: 512}:   2,  // ERESTARTSYS
-			{TGID: 1200, Nr: nrUnnamed, Errno: 38}: 3,  // ENOSYS
-			{TGID: 3400, Nr: nrWrite, Errno: 4000}: 4,  // _OTHER
-			{TGID: 3400, Nr: nrWrite, Errno: 4001}: 1,  // _OTHER too
-			{TGID: 3400, Nr: nrExecve, Errno: 13}:  1,  // EACCES
+			{Group: pg(1200), Nr: nrOpenat, Errno: 2}:   12, // ENOENT
+			{Group: pg(1200), Nr: nrRead, Errno: 11}:    30, // EAGAIN
+			{Group: pg(1200), Nr: nrRead, Errno: 512}:   2,  // ERESTARTSYS
+			{Group: pg(1200), Nr: nrUnnamed, Errno: 38}: 3,  // ENOSYS
+			{Group: pg(3400), Nr: nrWrite, Errno: 4000}: 4,  // _OTHER
+			{Group: pg(3400), Nr: nrWrite, Errno: 4001}: 1,  // _OTHER too
+			{Group: pg(3400), Nr: nrExecve, Errno: 13}:  1,  // EACCES
 		},
 	}
 }
 
-func testProcs() map[uint32]processInfo {
-	return map[uint32]processInfo{
-		1200: {Comm: "nginx", Exe: "/usr/sbin/nginx", PPID: 1, Alive: true},
-		3400: {Comm: "curl"},
-		5600: {Comm: "my (odd) app", Exe: "/opt/my app/bin/app", PPID: 1200, Alive: true},
-		7800: {},
+// pg is the group of a process counted per process.
+func pg(pid uint32) bpf.Group { return bpf.Group{TGID: pid, StartNs: uint64(pid) * 1e7} }
+
+func testProcs() map[bpf.Group]groupInfo {
+	return map[bpf.Group]groupInfo{
+		pg(1200): {Comm: "nginx", Exe: "/usr/sbin/nginx", PPID: 1},
+		pg(3400): {Comm: "curl"},
+		pg(5600): {Comm: "my (odd) app", Exe: "/opt/my app/bin/app", PPID: 1200},
+		pg(7800): {},
 	}
 }
 
@@ -84,12 +87,12 @@ func testProcs() map[uint32]processInfo {
 func systemWide(c *bpf.Counts) *bpf.Counts {
 	out := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}}
 	for k, v := range c.Syscalls {
-		k.TGID = 0
+		k.Group = bpf.Group{}
 		prev := out.Syscalls[k]
 		out.Syscalls[k] = bpf.Stats{Calls: prev.Calls + v.Calls, DurationNs: prev.DurationNs + v.DurationNs}
 	}
 	for k, v := range c.Errors {
-		k.TGID = 0
+		k.Group = bpf.Group{}
 		out.Errors[k] += v
 	}
 	return out
@@ -121,7 +124,7 @@ func TestEmitGolden(t *testing.T) {
 		name   string
 		cfg    *Config
 		counts *bpf.Counts
-		procs  map[uint32]processInfo
+		procs  map[bpf.Group]groupInfo
 	}{
 		{name: "process", cfg: createDefaultConfig(), counts: testCounts(), procs: testProcs()},
 		{name: "system_wide", cfg: systemCfg, counts: systemWide(testCounts()), procs: nil},
@@ -195,7 +198,7 @@ func TestEmitOrder(t *testing.T) {
 // TestEmitTimestamps: every point starts when the programs were attached
 // and ends when the counters were read, in every mode.
 func TestEmitTimestamps(t *testing.T) {
-	for _, procs := range []map[uint32]processInfo{testProcs(), nil} {
+	for _, procs := range []map[bpf.Group]groupInfo{testProcs(), nil} {
 		s := newTestScraper(t, createDefaultConfig())
 		counts := testCounts()
 		if procs == nil {
@@ -220,6 +223,6 @@ func TestEmitTimestamps(t *testing.T) {
 func TestEmitNothing(t *testing.T) {
 	s := newTestScraper(t, createDefaultConfig())
 	empty := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}}
-	assert.Zero(t, s.emit(empty, map[uint32]processInfo{}, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
+	assert.Zero(t, s.emit(empty, map[bpf.Group]groupInfo{}, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
 	assert.Zero(t, s.emit(empty, nil, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
 }

@@ -12,10 +12,11 @@ import (
 // processInfo is what the resource of a process carries. Exe and PPID are
 // known only while the process is alive.
 type processInfo struct {
-	Comm  string
-	Exe   string
-	PPID  int64 // 0 when unknown
-	Alive bool
+	Comm       string
+	Exe        string
+	PPID       int64  // 0 when unknown
+	StartTicks uint64 // start time in clock ticks since boot (/proc/PID/stat field 22)
+	Alive      bool
 }
 
 // readProcess reads a live process's metadata from procfs; ok is false when
@@ -28,7 +29,7 @@ func readProcess(procfs string, tgid uint32) (info processInfo, ok bool) {
 		return processInfo{}, false
 	}
 	info.Alive = true
-	info.Comm, info.PPID = parseStat(stat)
+	info.Comm, info.PPID, info.StartTicks = parseStat(stat)
 	// Fails for zombies and, without CAP_SYS_PTRACE, for other users'
 	// processes: the attribute is then left out.
 	if exe, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
@@ -37,19 +38,50 @@ func readProcess(procfs string, tgid uint32) (info processInfo, ok bool) {
 	return info, true
 }
 
-// parseStat extracts comm and ppid from /proc/PID/stat: "pid (comm) state
-// ppid ...". The comm may itself contain ") ", so it ends at the last ')'.
-func parseStat(stat []byte) (comm string, ppid int64) {
+// parseStat extracts comm, ppid and start time from /proc/PID/stat: "pid
+// (comm) state ppid ... starttime ...". The comm may itself contain ") ",
+// so it ends at the last ')'.
+func parseStat(stat []byte) (comm string, ppid int64, startTicks uint64) {
 	open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
 	if open < 0 || end < open {
-		return "", 0
+		return "", 0, 0
 	}
 	comm = sanitize(string(stat[open+1 : end]))
 	fields := strings.Fields(string(stat[end+1:]))
 	if len(fields) >= 2 {
 		ppid, _ = strconv.ParseInt(fields[1], 10, 64)
 	}
-	return comm, ppid
+	if len(fields) >= 20 { // field 22 of the whole line
+		startTicks, _ = strconv.ParseUint(fields[19], 10, 64)
+	}
+	return comm, ppid, startTicks
+}
+
+// ticksPerSecond is USER_HZ, the unit of /proc start times: 100 on every
+// Linux architecture.
+const ticksPerSecond = 100
+
+// startTicks converts the kernel's boot-time start in ns, as the programs
+// record it, to /proc's clock ticks, exactly as the kernel does.
+func startTicks(startNs uint64) uint64 { return startNs / (1e9 / ticksPerSecond) }
+
+// procCgroup reads a process's cgroup path from /proc/PID/cgroup: the
+// cgroup v2 entry, else the v1 name=systemd one (hosts without v2).
+func procCgroup(procfs string, tgid uint32) string {
+	data, err := os.ReadFile(filepath.Join(procfs, strconv.FormatUint(uint64(tgid), 10), "cgroup"))
+	if err != nil {
+		return ""
+	}
+	var v1 string
+	for line := range strings.SplitSeq(string(data), "\n") {
+		if path, ok := strings.CutPrefix(line, "0::"); ok {
+			return sanitize(path)
+		}
+		if _, path, ok := strings.Cut(line, ":name=systemd:"); ok {
+			v1 = sanitize(path)
+		}
+	}
+	return v1
 }
 
 // sanitize makes a kernel string safe to export: valid UTF-8, no NULs.

@@ -412,15 +412,18 @@ func TestThousandsOfProcessesComeAndGo(t *testing.T) {
 	counts, err := s.counters.ReadCounts()
 	require.NoError(t, err)
 	for k := range counts.Syscalls {
-		require.False(t, pids[int64(k.TGID)], "pid %d still has counters in the kernel", k.TGID)
+		require.False(t, pids[int64(k.Group.TGID)], "pid %d still has counters in the kernel", k.Group.TGID)
 	}
-	exited, err := s.counters.ExitedProcesses()
+	for _, g := range counts.Groups {
+		require.False(t, pids[int64(g.TGID)], "pid %d still in the group map", g.TGID)
+	}
+	exited, err := s.counters.ExitedTasks()
 	require.NoError(t, err)
 	for tgid := range exited {
 		require.False(t, pids[int64(tgid)], "pid %d still in exited_processes", tgid)
 	}
-	for tgid := range s.known {
-		require.False(t, pids[int64(tgid)], "pid %d still remembered", tgid)
+	for g := range s.known {
+		require.False(t, pids[int64(g.TGID)], "pid %d still remembered", g.TGID)
 	}
 	t.Logf("after %d processes: %d kernel counters, %d remembered processes, %d exit records",
 		n, len(counts.Syscalls), len(s.known), len(exited))

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"time"
 
@@ -21,6 +20,22 @@ import (
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
+// groupInfo is what the resource of a group carries besides its ids.
+type groupInfo struct {
+	Comm       string // process comm
+	Exe        string // only while alive
+	PPID       int64  // only while alive
+	ThreadName string
+	Cgroup     string
+}
+
+// taskID names one incarnation of a process or thread: a reused id has
+// another start time.
+type taskID struct {
+	id      uint32
+	startNs uint64
+}
+
 // syscallsScraper turns the kernel counters into metrics on every scrape.
 type syscallsScraper struct {
 	cfg      *Config
@@ -29,11 +44,12 @@ type syscallsScraper struct {
 	names    *sysnames.Table
 
 	counters *bpf.Counters
+	cgroups  *cgroupPaths // nil unless grouping by container on a cgroup v2 host
 	mb       *metadata.MetricsBuilder
-	// known holds the comm of every live process exported by the last
-	// scrape: it tells which processes to check for exit, and names them
-	// if their exit was not recorded. Bounded by the live processes.
-	known   map[uint32]string
+	// known holds the groups alive at the last scrape: they are checked
+	// for exit on the next one, and name them if their exit went unseen.
+	// Bounded by max_groups.
+	known   map[bpf.Group]groupInfo
 	dropped uint64
 }
 
@@ -42,18 +58,20 @@ func newSyscallsScraper(cfg *Config, settings receiver.Settings) *syscallsScrape
 }
 
 func (s *syscallsScraper) start(context.Context, component.Host) error {
-	opts := bpf.Options{
-		PerProcess:      s.cfg.groupByProcess(),
-		CountCalls:      s.cfg.Metrics.SyscallCalls.Enabled,
-		CountErrors:     s.cfg.Metrics.SyscallErrors.Enabled,
-		MeasureDuration: s.cfg.Metrics.SyscallDuration.Enabled,
+	opts, err := s.cfg.bpfOptions()
+	if err != nil {
+		return fmt.Errorf("syscalls receiver: %w", err)
 	}
-	if s.cfg.ExcludeSelf {
-		opts.ExcludeTGID = uint32(os.Getpid())
-	}
-	if opts.PerProcess || opts.ExcludeTGID != 0 {
+	if s.cfg.perTask() || opts.ExcludeTGID != 0 || len(opts.Filter.PIDs) > 0 {
 		if err := checkPIDNamespace(s.procfs); err != nil {
 			return fmt.Errorf("syscalls receiver: %w", err)
+		}
+	}
+	s.cgroups = nil
+	if s.cfg.groupBy(GroupByContainer) {
+		if s.cgroups, err = newCgroupPaths(); err != nil {
+			s.settings.Logger.Warn("group_by container: cgroup paths come from /proc/PID/cgroup (v1 name=systemd) where it can be read",
+				zap.Error(err))
 		}
 	}
 	counters, err := bpf.Load(opts)
@@ -61,13 +79,13 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 		return fmt.Errorf("syscalls receiver: %w", err)
 	}
 	s.counters = counters
-	s.known = map[uint32]string{}
+	s.known = map[bpf.Group]groupInfo{}
 	s.dropped = 0
 	start := pcommon.NewTimestampFromTime(counters.AttachedAt())
 	s.mb = metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings, metadata.WithStartTime(start))
 	s.settings.Logger.Info("syscall counting attached",
 		zap.Strings("group_by", s.cfg.GroupBy), zap.Bool("exclude_self", s.cfg.ExcludeSelf),
-		zap.String("arch", s.names.Arch()))
+		zap.Int("max_groups", s.cfg.MaxGroups), zap.String("arch", s.names.Arch()))
 	return nil
 }
 
@@ -80,42 +98,36 @@ func (s *syscallsScraper) shutdown(context.Context) error {
 	return err
 }
 
+// scrape exports every group's counters and forgets those of groups that
+// have ended. The order matters: a group found dead before the counters
+// are read made no syscall after the read, so its totals are final and can
+// be deleted once exported.
 func (s *syscallsScraper) scrape(context.Context) (pmetric.Metrics, error) {
 	if s.counters == nil {
 		return pmetric.NewMetrics(), errors.New("syscalls receiver is not started")
 	}
-	if !s.cfg.groupByProcess() {
-		counts, err := s.counters.ReadCounts()
-		if err != nil {
-			return pmetric.NewMetrics(), err
-		}
-		s.warnDropped(counts)
-		return s.emit(counts, nil, pcommon.NewTimestampFromTime(time.Now())), nil
-	}
-	return s.scrapeProcesses()
-}
-
-// scrapeProcesses exports every process's counters and forgets those of
-// processes that have exited. The order matters: a process found dead
-// before the counters are read made no syscall after the read, so its
-// totals are final and can be deleted once exported.
-func (s *syscallsScraper) scrapeProcesses() (pmetric.Metrics, error) {
-	exited, err := s.counters.ExitedProcesses()
+	exited, err := s.counters.ExitedTasks()
 	if err != nil {
 		return pmetric.NewMetrics(), err
 	}
-	procs := map[uint32]processInfo{}
-	dead := map[uint32]bool{}
-	for _, tgid := range slices.Concat(slices.Collect(maps.Keys(exited)), slices.Collect(maps.Keys(s.known))) {
-		if _, done := procs[tgid]; done || dead[tgid] {
-			continue
+	infos := map[bpf.Group]groupInfo{}
+	dead := map[bpf.Group]bool{}
+	for g, last := range s.known {
+		if info, alive := s.describe(g); alive {
+			infos[g] = info
+		} else {
+			dead[g] = true
+			infos[g] = groupInfo{Comm: last.Comm, ThreadName: last.ThreadName, Cgroup: last.Cgroup}
 		}
-		if info, alive := readProcess(s.procfs, tgid); alive {
-			procs[tgid] = info
-			continue
+	}
+	// Tasks whose exit the kernel recorded, checked before the read too.
+	deadTasks := map[taskID]string{}
+	var forgetExits []uint32
+	for tid, task := range exited {
+		if comm, _, start := s.readStat(tid); start != startTicks(task.StartNs) || comm == "" {
+			deadTasks[taskID{tid, task.StartNs}] = sanitize(task.Comm)
+			forgetExits = append(forgetExits, tid)
 		}
-		dead[tgid] = true
-		procs[tgid] = processInfo{Comm: s.deadComm(tgid, exited)}
 	}
 
 	counts, err := s.counters.ReadCounts()
@@ -123,45 +135,101 @@ func (s *syscallsScraper) scrapeProcesses() (pmetric.Metrics, error) {
 		return pmetric.NewMetrics(), err
 	}
 	s.warnDropped(counts)
-	known := map[uint32]string{}
-	for key := range counts.Syscalls {
-		s.describe(key.TGID, procs, exited, known)
+
+	known := map[bpf.Group]groupInfo{}
+	visit := func(g bpf.Group) {
+		if _, done := infos[g]; done || g == bpf.OverflowGroup {
+			if !dead[g] && g != bpf.OverflowGroup {
+				known[g] = infos[g]
+			}
+			return
+		}
+		if comm, ok := deadTasks[s.taskOf(g)]; ok {
+			dead[g] = true
+			info, _ := s.describe(g) // the cgroup may still be there
+			info = groupInfo{Comm: comm, Cgroup: info.Cgroup}
+			if g.TID != 0 { // the record is the thread's; the leader's names the process
+				info.ThreadName, info.Comm = comm, sanitize(exited[g.TGID].Comm)
+			}
+			infos[g] = info
+			return
+		}
+		// New since the last scrape: reported as it is now; if it is
+		// already gone, it is found dead and forgotten next time.
+		info, _ := s.describe(g)
+		infos[g] = info
+		known[g] = info
 	}
-	for key := range counts.Errors {
-		s.describe(key.TGID, procs, exited, known)
+	for k := range counts.Syscalls {
+		visit(k.Group)
+	}
+	for k := range counts.Errors {
+		visit(k.Group)
+	}
+	for _, g := range counts.Groups {
+		visit(g)
 	}
 
-	metrics := s.emit(counts, procs, pcommon.NewTimestampFromTime(time.Now()))
-	if err := s.counters.Forget(counts, dead); err != nil {
+	metrics := s.emit(counts, infos, pcommon.NewTimestampFromTime(time.Now()))
+	err = s.counters.Forget(counts, func(g bpf.Group) bool { return dead[g] }, forgetExits)
+	if err != nil {
 		// The totals stay in the kernel and are exported again next time.
-		s.settings.Logger.Warn("could not forget exited processes", zap.Error(err))
+		s.settings.Logger.Warn("could not forget ended groups", zap.Error(err))
 	}
 	s.known = known
 	return metrics, nil
 }
 
-// describe fills in a process first seen in this scrape's counters and
-// remembers the live ones for the next scrape.
-func (s *syscallsScraper) describe(tgid uint32, procs map[uint32]processInfo, exited map[uint32]string, known map[uint32]string) {
-	info, ok := procs[tgid]
-	if !ok {
-		// Died after the exit check: reported as it is now, and
-		// forgotten next time.
-		if info, ok = readProcess(s.procfs, tgid); !ok {
-			info = processInfo{Comm: s.deadComm(tgid, exited)}
-		}
-		procs[tgid] = info
+// taskOf is the process or thread a group belongs to (zero for none).
+func (s *syscallsScraper) taskOf(g bpf.Group) taskID {
+	if g.TID != 0 {
+		return taskID{g.TID, g.StartNs}
 	}
-	if info.Alive {
-		known[tgid] = info.Comm
-	}
+	return taskID{g.TGID, g.StartNs}
 }
 
-func (s *syscallsScraper) deadComm(tgid uint32, exited map[uint32]string) string {
-	if comm, ok := exited[tgid]; ok {
-		return sanitize(comm)
+// readStat reads comm, ppid and start time of a task from /proc/ID/stat
+// (any thread id works there); the comm is empty if it does not exist.
+func (s *syscallsScraper) readStat(id uint32) (string, int64, uint64) {
+	info, ok := readProcess(s.procfs, id)
+	if !ok {
+		return "", 0, 0
 	}
-	return s.known[tgid]
+	return info.Comm, info.PPID, info.StartTicks
+}
+
+// describe reads what a group's resource carries and says whether the
+// group still exists: the same process or thread (same start time), or for
+// a cgroup-only group, the same cgroup.
+func (s *syscallsScraper) describe(g bpf.Group) (info groupInfo, alive bool) {
+	alive = true
+	if g.TGID != 0 {
+		p, ok := readProcess(s.procfs, g.TGID)
+		alive = ok
+		if g.TID != 0 {
+			var start uint64
+			info.ThreadName, _, start = s.readStat(g.TID)
+			alive = alive && info.ThreadName != "" && start == startTicks(g.StartNs)
+		} else {
+			alive = alive && p.StartTicks == startTicks(g.StartNs)
+		}
+		if alive {
+			info.Comm, info.Exe, info.PPID = p.Comm, p.Exe, p.PPID
+		}
+	}
+	if g.CgroupID != 0 {
+		if s.cgroups != nil {
+			path, ok := s.cgroups.path(g.CgroupID)
+			info.Cgroup = path
+			if g.TGID == 0 {
+				alive = ok
+			}
+		}
+		if info.Cgroup == "" && g.TGID != 0 && alive {
+			info.Cgroup = procCgroup(s.procfs, g.TGID)
+		}
+	}
+	return info, alive
 }
 
 func (s *syscallsScraper) warnDropped(counts *bpf.Counts) {
@@ -172,62 +240,115 @@ func (s *syscallsScraper) warnDropped(counts *bpf.Counts) {
 	}
 }
 
-// emit converts a snapshot of the counters into metrics: one resource per
-// process when procs is non-nil, otherwise one for the host.
-func (s *syscallsScraper) emit(counts *bpf.Counts, procs map[uint32]processInfo, now pcommon.Timestamp) pmetric.Metrics {
-	type group struct {
+// syscallName names a syscall number of an ABI, with the ABI's name.
+func (s *syscallsScraper) syscallName(nr, abi uint32) (name, abiName string) {
+	switch abi {
+	case bpf.ABICompat:
+		compat := s.names.Compat()
+		return compat.Name(nr), compat.ABI()
+	case bpf.ABIX32:
+		return s.names.Name(nr), "x32"
+	default:
+		return s.names.Name(nr), s.names.ABI()
+	}
+}
+
+// compareGroups orders resources by pid, thread, cgroup; overflow last.
+func compareGroups(a, b bpf.Group) int {
+	return cmp.Or(
+		cmp.Compare(boolInt(a == bpf.OverflowGroup), boolInt(b == bpf.OverflowGroup)),
+		cmp.Compare(a.TGID, b.TGID), cmp.Compare(a.TID, b.TID),
+		cmp.Compare(a.CgroupID, b.CgroupID), cmp.Compare(a.StartNs, b.StartNs))
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// emit converts a snapshot of the counters into metrics, one resource per
+// group (one for the host when nothing is grouped).
+func (s *syscallsScraper) emit(counts *bpf.Counts, infos map[bpf.Group]groupInfo, now pcommon.Timestamp) pmetric.Metrics {
+	type points struct {
 		stats  []bpf.SyscallKey
 		errors []bpf.ErrorKey
 	}
-	groups := map[uint32]*group{}
-	get := func(tgid uint32) *group {
-		if groups[tgid] == nil {
-			groups[tgid] = &group{}
+	groups := map[bpf.Group]*points{}
+	get := func(g bpf.Group) *points {
+		if groups[g] == nil {
+			groups[g] = &points{}
 		}
-		return groups[tgid]
+		return groups[g]
 	}
 	for k := range counts.Syscalls {
-		get(k.TGID).stats = append(get(k.TGID).stats, k)
+		get(k.Group).stats = append(get(k.Group).stats, k)
 	}
 	for k := range counts.Errors {
-		get(k.TGID).errors = append(get(k.TGID).errors, k)
+		get(k.Group).errors = append(get(k.Group).errors, k)
 	}
 
-	for _, tgid := range slices.Sorted(maps.Keys(groups)) {
-		g := groups[tgid]
-		slices.SortFunc(g.stats, func(a, b bpf.SyscallKey) int { return cmp.Compare(a.Nr, b.Nr) })
-		slices.SortFunc(g.errors, func(a, b bpf.ErrorKey) int {
-			return cmp.Or(cmp.Compare(a.Nr, b.Nr), cmp.Compare(a.Errno, b.Errno))
+	for _, g := range slices.SortedFunc(maps.Keys(groups), compareGroups) {
+		p := groups[g]
+		slices.SortFunc(p.stats, func(a, b bpf.SyscallKey) int {
+			return cmp.Or(cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr))
 		})
-		for _, k := range g.stats {
+		slices.SortFunc(p.errors, func(a, b bpf.ErrorKey) int {
+			return cmp.Or(cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr), cmp.Compare(a.Errno, b.Errno))
+		})
+		for _, k := range p.stats {
 			st := counts.Syscalls[k]
-			name := s.names.Name(k.Nr)
+			name, abi := s.syscallName(k.Nr, k.ABI)
 			if st.Calls > 0 {
-				s.mb.RecordSyscallCallsDataPoint(now, int64(st.Calls), name)
+				s.mb.RecordSyscallCallsDataPoint(now, int64(st.Calls), name, abi)
 			}
 			if st.DurationNs > 0 {
-				s.mb.RecordSyscallDurationDataPoint(now, float64(st.DurationNs)/1e9, name)
+				s.mb.RecordSyscallDurationDataPoint(now, float64(st.DurationNs)/1e9, name, abi)
 			}
 		}
-		for _, k := range g.errors {
-			s.mb.RecordSyscallErrorsDataPoint(now, int64(counts.Errors[k]), s.names.Name(k.Nr), errnoName(k.Errno))
+		for _, k := range p.errors {
+			name, abi := s.syscallName(k.Nr, k.ABI)
+			s.mb.RecordSyscallErrorsDataPoint(now, int64(counts.Errors[k]), name, abi, errnoName(k.Errno))
 		}
-
-		rb := s.mb.NewResourceBuilder()
-		if procs != nil {
-			p := procs[tgid]
-			rb.SetProcessPid(int64(tgid))
-			if p.Comm != "" {
-				rb.SetProcessExecutableName(p.Comm)
-			}
-			if p.Exe != "" {
-				rb.SetProcessExecutablePath(p.Exe)
-			}
-			if p.PPID > 0 {
-				rb.SetProcessParentPid(p.PPID)
-			}
-		}
-		s.mb.EmitForResource(metadata.WithResource(rb.Emit()))
+		s.mb.EmitForResource(metadata.WithResource(s.resource(g, infos[g])))
 	}
 	return s.mb.Emit()
+}
+
+func (s *syscallsScraper) resource(g bpf.Group, info groupInfo) pcommon.Resource {
+	rb := s.mb.NewResourceBuilder()
+	if g == bpf.OverflowGroup {
+		rb.SetOtelMetricOverflow(true)
+		return rb.Emit()
+	}
+	if g.TGID != 0 {
+		rb.SetProcessPid(int64(g.TGID))
+		if info.Comm != "" {
+			rb.SetProcessExecutableName(info.Comm)
+		}
+		if info.Exe != "" {
+			rb.SetProcessExecutablePath(info.Exe)
+		}
+		if info.PPID > 0 {
+			rb.SetProcessParentPid(info.PPID)
+		}
+	}
+	if g.TID != 0 {
+		rb.SetThreadID(int64(g.TID))
+		if info.ThreadName != "" {
+			rb.SetThreadName(info.ThreadName)
+		}
+	}
+	if s.cfg.groupBy(GroupByContainer) && info.Cgroup != "" {
+		rb.SetProcessLinuxCgroup(info.Cgroup)
+		containerID, podUID := parseCgroup(info.Cgroup)
+		if containerID != "" {
+			rb.SetContainerID(containerID)
+		}
+		if podUID != "" {
+			rb.SetK8sPodUID(podUID)
+		}
+	}
+	return rb.Emit()
 }

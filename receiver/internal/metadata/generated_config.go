@@ -14,6 +14,7 @@ type SyscallCallsMetricAttributeKey string
 
 const (
 	SyscallCallsMetricAttributeKeySyscallName SyscallCallsMetricAttributeKey = "syscall.name"
+	SyscallCallsMetricAttributeKeySyscallAbi  SyscallCallsMetricAttributeKey = "syscall.abi"
 )
 
 // SyscallCallsMetricConfig provides config for the syscall.calls metric.
@@ -42,9 +43,9 @@ func (ms *SyscallCallsMetricConfig) Unmarshal(parser *confmap.Conf) error {
 func (ms *SyscallCallsMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case SyscallCallsMetricAttributeKeySyscallName:
+		case SyscallCallsMetricAttributeKeySyscallName, SyscallCallsMetricAttributeKeySyscallAbi:
 		default:
-			return fmt.Errorf("metric syscall.calls doesn't have an attribute %v, valid attributes: [syscall.name]", val)
+			return fmt.Errorf("metric syscall.calls doesn't have an attribute %v, valid attributes: [syscall.name, syscall.abi]", val)
 		}
 	}
 
@@ -62,6 +63,7 @@ type SyscallDurationMetricAttributeKey string
 
 const (
 	SyscallDurationMetricAttributeKeySyscallName SyscallDurationMetricAttributeKey = "syscall.name"
+	SyscallDurationMetricAttributeKeySyscallAbi  SyscallDurationMetricAttributeKey = "syscall.abi"
 )
 
 // SyscallDurationMetricConfig provides config for the syscall.duration metric.
@@ -90,9 +92,9 @@ func (ms *SyscallDurationMetricConfig) Unmarshal(parser *confmap.Conf) error {
 func (ms *SyscallDurationMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case SyscallDurationMetricAttributeKeySyscallName:
+		case SyscallDurationMetricAttributeKeySyscallName, SyscallDurationMetricAttributeKeySyscallAbi:
 		default:
-			return fmt.Errorf("metric syscall.duration doesn't have an attribute %v, valid attributes: [syscall.name]", val)
+			return fmt.Errorf("metric syscall.duration doesn't have an attribute %v, valid attributes: [syscall.name, syscall.abi]", val)
 		}
 	}
 
@@ -110,6 +112,7 @@ type SyscallErrorsMetricAttributeKey string
 
 const (
 	SyscallErrorsMetricAttributeKeySyscallName SyscallErrorsMetricAttributeKey = "syscall.name"
+	SyscallErrorsMetricAttributeKeySyscallAbi  SyscallErrorsMetricAttributeKey = "syscall.abi"
 	SyscallErrorsMetricAttributeKeyErrorType   SyscallErrorsMetricAttributeKey = "error.type"
 )
 
@@ -139,9 +142,9 @@ func (ms *SyscallErrorsMetricConfig) Unmarshal(parser *confmap.Conf) error {
 func (ms *SyscallErrorsMetricConfig) Validate() error {
 	for _, val := range ms.EnabledAttributes {
 		switch val {
-		case SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeyErrorType:
+		case SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeySyscallAbi, SyscallErrorsMetricAttributeKeyErrorType:
 		default:
-			return fmt.Errorf("metric syscall.errors doesn't have an attribute %v, valid attributes: [syscall.name, error.type]", val)
+			return fmt.Errorf("metric syscall.errors doesn't have an attribute %v, valid attributes: [syscall.name, syscall.abi, error.type]", val)
 		}
 	}
 
@@ -166,17 +169,17 @@ func DefaultMetricsConfig() MetricsConfig {
 		SyscallCalls: SyscallCallsMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []SyscallCallsMetricAttributeKey{SyscallCallsMetricAttributeKeySyscallName},
+			EnabledAttributes:   []SyscallCallsMetricAttributeKey{SyscallCallsMetricAttributeKeySyscallName, SyscallCallsMetricAttributeKeySyscallAbi},
 		},
 		SyscallDuration: SyscallDurationMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []SyscallDurationMetricAttributeKey{SyscallDurationMetricAttributeKeySyscallName},
+			EnabledAttributes:   []SyscallDurationMetricAttributeKey{SyscallDurationMetricAttributeKeySyscallName, SyscallDurationMetricAttributeKeySyscallAbi},
 		},
 		SyscallErrors: SyscallErrorsMetricConfig{
 			Enabled:             true,
 			AggregationStrategy: AggregationStrategySum,
-			EnabledAttributes:   []SyscallErrorsMetricAttributeKey{SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeyErrorType},
+			EnabledAttributes:   []SyscallErrorsMetricAttributeKey{SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeySyscallAbi, SyscallErrorsMetricAttributeKeyErrorType},
 		},
 	}
 }
@@ -209,24 +212,48 @@ func (rac *ResourceAttributeConfig) Unmarshal(parser *confmap.Conf) error {
 
 // ResourceAttributesConfig provides config for syscalls resource attributes.
 type ResourceAttributesConfig struct {
+	ContainerID           ResourceAttributeConfig `mapstructure:"container.id"`
+	K8sPodUID             ResourceAttributeConfig `mapstructure:"k8s.pod.uid"`
+	OtelMetricOverflow    ResourceAttributeConfig `mapstructure:"otel.metric.overflow"`
 	ProcessExecutableName ResourceAttributeConfig `mapstructure:"process.executable.name"`
 	ProcessExecutablePath ResourceAttributeConfig `mapstructure:"process.executable.path"`
+	ProcessLinuxCgroup    ResourceAttributeConfig `mapstructure:"process.linux.cgroup"`
 	ProcessParentPid      ResourceAttributeConfig `mapstructure:"process.parent_pid"`
 	ProcessPid            ResourceAttributeConfig `mapstructure:"process.pid"`
+	ThreadID              ResourceAttributeConfig `mapstructure:"thread.id"`
+	ThreadName            ResourceAttributeConfig `mapstructure:"thread.name"`
 }
 
 func DefaultResourceAttributesConfig() ResourceAttributesConfig {
 	return ResourceAttributesConfig{
+		ContainerID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		K8sPodUID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		OtelMetricOverflow: ResourceAttributeConfig{
+			Enabled: true,
+		},
 		ProcessExecutableName: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		ProcessExecutablePath: ResourceAttributeConfig{
 			Enabled: true,
 		},
+		ProcessLinuxCgroup: ResourceAttributeConfig{
+			Enabled: true,
+		},
 		ProcessParentPid: ResourceAttributeConfig{
 			Enabled: true,
 		},
 		ProcessPid: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ThreadID: ResourceAttributeConfig{
+			Enabled: true,
+		},
+		ThreadName: ResourceAttributeConfig{
 			Enabled: true,
 		},
 	}

@@ -29,24 +29,30 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					SyscallCalls: SyscallCallsMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []SyscallCallsMetricAttributeKey{SyscallCallsMetricAttributeKeySyscallName},
+						EnabledAttributes:   []SyscallCallsMetricAttributeKey{SyscallCallsMetricAttributeKeySyscallName, SyscallCallsMetricAttributeKeySyscallAbi},
 					},
 					SyscallDuration: SyscallDurationMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []SyscallDurationMetricAttributeKey{SyscallDurationMetricAttributeKeySyscallName},
+						EnabledAttributes:   []SyscallDurationMetricAttributeKey{SyscallDurationMetricAttributeKeySyscallName, SyscallDurationMetricAttributeKeySyscallAbi},
 					},
 					SyscallErrors: SyscallErrorsMetricConfig{
 						Enabled:             true,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []SyscallErrorsMetricAttributeKey{SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeyErrorType},
+						EnabledAttributes:   []SyscallErrorsMetricAttributeKey{SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeySyscallAbi, SyscallErrorsMetricAttributeKeyErrorType},
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
+					ContainerID:           ResourceAttributeConfig{Enabled: true},
+					K8sPodUID:             ResourceAttributeConfig{Enabled: true},
+					OtelMetricOverflow:    ResourceAttributeConfig{Enabled: true},
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
 					ProcessExecutablePath: ResourceAttributeConfig{Enabled: true},
+					ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: true},
 					ProcessParentPid:      ResourceAttributeConfig{Enabled: true},
 					ProcessPid:            ResourceAttributeConfig{Enabled: true},
+					ThreadID:              ResourceAttributeConfig{Enabled: true},
+					ThreadName:            ResourceAttributeConfig{Enabled: true},
 				},
 			},
 		},
@@ -57,24 +63,30 @@ func TestMetricsBuilderConfig(t *testing.T) {
 					SyscallCalls: SyscallCallsMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []SyscallCallsMetricAttributeKey{SyscallCallsMetricAttributeKeySyscallName},
+						EnabledAttributes:   []SyscallCallsMetricAttributeKey{SyscallCallsMetricAttributeKeySyscallName, SyscallCallsMetricAttributeKeySyscallAbi},
 					},
 					SyscallDuration: SyscallDurationMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []SyscallDurationMetricAttributeKey{SyscallDurationMetricAttributeKeySyscallName},
+						EnabledAttributes:   []SyscallDurationMetricAttributeKey{SyscallDurationMetricAttributeKeySyscallName, SyscallDurationMetricAttributeKeySyscallAbi},
 					},
 					SyscallErrors: SyscallErrorsMetricConfig{
 						Enabled:             false,
 						AggregationStrategy: AggregationStrategySum,
-						EnabledAttributes:   []SyscallErrorsMetricAttributeKey{SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeyErrorType},
+						EnabledAttributes:   []SyscallErrorsMetricAttributeKey{SyscallErrorsMetricAttributeKeySyscallName, SyscallErrorsMetricAttributeKeySyscallAbi, SyscallErrorsMetricAttributeKeyErrorType},
 					},
 				},
 				ResourceAttributes: ResourceAttributesConfig{
+					ContainerID:           ResourceAttributeConfig{Enabled: false},
+					K8sPodUID:             ResourceAttributeConfig{Enabled: false},
+					OtelMetricOverflow:    ResourceAttributeConfig{Enabled: false},
 					ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
 					ProcessExecutablePath: ResourceAttributeConfig{Enabled: false},
+					ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: false},
 					ProcessParentPid:      ResourceAttributeConfig{Enabled: false},
 					ProcessPid:            ResourceAttributeConfig{Enabled: false},
+					ThreadID:              ResourceAttributeConfig{Enabled: false},
+					ThreadName:            ResourceAttributeConfig{Enabled: false},
 				},
 			},
 		},
@@ -92,7 +104,7 @@ func TestSyscallCallsMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []SyscallCallsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric syscall.calls doesn't have an attribute invalid, valid attributes: [syscall.name]")
+	require.ErrorContains(t, cfg.Validate(), "metric syscall.calls doesn't have an attribute invalid, valid attributes: [syscall.name, syscall.abi]")
 
 	cfg = DefaultMetricsConfig().SyscallCalls
 	cfg.AggregationStrategy = "invalid"
@@ -104,7 +116,7 @@ func TestSyscallDurationMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []SyscallDurationMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric syscall.duration doesn't have an attribute invalid, valid attributes: [syscall.name]")
+	require.ErrorContains(t, cfg.Validate(), "metric syscall.duration doesn't have an attribute invalid, valid attributes: [syscall.name, syscall.abi]")
 
 	cfg = DefaultMetricsConfig().SyscallDuration
 	cfg.AggregationStrategy = "invalid"
@@ -116,7 +128,7 @@ func TestSyscallErrorsMetricsConfig_Validate(t *testing.T) {
 	require.NoError(t, cfg.Validate())
 
 	cfg.EnabledAttributes = []SyscallErrorsMetricAttributeKey{"invalid"}
-	require.ErrorContains(t, cfg.Validate(), "metric syscall.errors doesn't have an attribute invalid, valid attributes: [syscall.name, error.type]")
+	require.ErrorContains(t, cfg.Validate(), "metric syscall.errors doesn't have an attribute invalid, valid attributes: [syscall.name, syscall.abi, error.type]")
 
 	cfg = DefaultMetricsConfig().SyscallErrors
 	cfg.AggregationStrategy = "invalid"
@@ -145,19 +157,31 @@ func TestResourceAttributesConfig(t *testing.T) {
 		{
 			name: "all_set",
 			want: ResourceAttributesConfig{
+				ContainerID:           ResourceAttributeConfig{Enabled: true},
+				K8sPodUID:             ResourceAttributeConfig{Enabled: true},
+				OtelMetricOverflow:    ResourceAttributeConfig{Enabled: true},
 				ProcessExecutableName: ResourceAttributeConfig{Enabled: true},
 				ProcessExecutablePath: ResourceAttributeConfig{Enabled: true},
+				ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: true},
 				ProcessParentPid:      ResourceAttributeConfig{Enabled: true},
 				ProcessPid:            ResourceAttributeConfig{Enabled: true},
+				ThreadID:              ResourceAttributeConfig{Enabled: true},
+				ThreadName:            ResourceAttributeConfig{Enabled: true},
 			},
 		},
 		{
 			name: "none_set",
 			want: ResourceAttributesConfig{
+				ContainerID:           ResourceAttributeConfig{Enabled: false},
+				K8sPodUID:             ResourceAttributeConfig{Enabled: false},
+				OtelMetricOverflow:    ResourceAttributeConfig{Enabled: false},
 				ProcessExecutableName: ResourceAttributeConfig{Enabled: false},
 				ProcessExecutablePath: ResourceAttributeConfig{Enabled: false},
+				ProcessLinuxCgroup:    ResourceAttributeConfig{Enabled: false},
 				ProcessParentPid:      ResourceAttributeConfig{Enabled: false},
 				ProcessPid:            ResourceAttributeConfig{Enabled: false},
+				ThreadID:              ResourceAttributeConfig{Enabled: false},
+				ThreadName:            ResourceAttributeConfig{Enabled: false},
 			},
 		},
 	}

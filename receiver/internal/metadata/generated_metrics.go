@@ -22,15 +22,15 @@ const (
 var MetricsInfo = metricsInfo{
 	SyscallCalls: metricInfo{
 		Name:       "syscall.calls",
-		Attributes: []string{"syscall.name"},
+		Attributes: []string{"syscall.name", "syscall.abi"},
 	},
 	SyscallDuration: metricInfo{
 		Name:       "syscall.duration",
-		Attributes: []string{"syscall.name"},
+		Attributes: []string{"syscall.name", "syscall.abi"},
 	},
 	SyscallErrors: metricInfo{
 		Name:       "syscall.errors",
-		Attributes: []string{"syscall.name", "error.type"},
+		Attributes: []string{"syscall.name", "syscall.abi", "error.type"},
 	},
 }
 
@@ -64,7 +64,7 @@ func (m *metricSyscallCalls) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricSyscallCalls) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, syscallNameAttributeValue string) {
+func (m *metricSyscallCalls) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, syscallNameAttributeValue string, syscallAbiAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -74,6 +74,9 @@ func (m *metricSyscallCalls) recordDataPoint(start pcommon.Timestamp, ts pcommon
 	dp.SetTimestamp(ts)
 	if slices.Contains(m.config.EnabledAttributes, SyscallCallsMetricAttributeKeySyscallName) {
 		dp.Attributes().PutStr("syscall.name", syscallNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, SyscallCallsMetricAttributeKeySyscallAbi) {
+		dp.Attributes().PutStr("syscall.abi", syscallAbiAttributeValue)
 	}
 
 	var s string
@@ -155,7 +158,7 @@ func (m *metricSyscallDuration) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricSyscallDuration) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, syscallNameAttributeValue string) {
+func (m *metricSyscallDuration) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val float64, syscallNameAttributeValue string, syscallAbiAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -165,6 +168,9 @@ func (m *metricSyscallDuration) recordDataPoint(start pcommon.Timestamp, ts pcom
 	dp.SetTimestamp(ts)
 	if slices.Contains(m.config.EnabledAttributes, SyscallDurationMetricAttributeKeySyscallName) {
 		dp.Attributes().PutStr("syscall.name", syscallNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, SyscallDurationMetricAttributeKeySyscallAbi) {
+		dp.Attributes().PutStr("syscall.abi", syscallAbiAttributeValue)
 	}
 
 	var s string
@@ -246,7 +252,7 @@ func (m *metricSyscallErrors) init() {
 	m.aggDataPoints = m.aggDataPoints[:0]
 }
 
-func (m *metricSyscallErrors) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, syscallNameAttributeValue string, errorTypeAttributeValue string) {
+func (m *metricSyscallErrors) recordDataPoint(start pcommon.Timestamp, ts pcommon.Timestamp, val int64, syscallNameAttributeValue string, syscallAbiAttributeValue string, errorTypeAttributeValue string) {
 	if !m.config.Enabled {
 		return
 	}
@@ -256,6 +262,9 @@ func (m *metricSyscallErrors) recordDataPoint(start pcommon.Timestamp, ts pcommo
 	dp.SetTimestamp(ts)
 	if slices.Contains(m.config.EnabledAttributes, SyscallErrorsMetricAttributeKeySyscallName) {
 		dp.Attributes().PutStr("syscall.name", syscallNameAttributeValue)
+	}
+	if slices.Contains(m.config.EnabledAttributes, SyscallErrorsMetricAttributeKeySyscallAbi) {
+		dp.Attributes().PutStr("syscall.abi", syscallAbiAttributeValue)
 	}
 	if slices.Contains(m.config.EnabledAttributes, SyscallErrorsMetricAttributeKeyErrorType) {
 		dp.Attributes().PutStr("error.type", errorTypeAttributeValue)
@@ -365,6 +374,24 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 		resourceAttributeIncludeFilter: make(map[string]filter.Filter),
 		resourceAttributeExcludeFilter: make(map[string]filter.Filter),
 	}
+	if mbc.ResourceAttributes.ContainerID.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["container.id"] = filter.CreateFilter(mbc.ResourceAttributes.ContainerID.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ContainerID.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["container.id"] = filter.CreateFilter(mbc.ResourceAttributes.ContainerID.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.K8sPodUID.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["k8s.pod.uid"] = filter.CreateFilter(mbc.ResourceAttributes.K8sPodUID.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.K8sPodUID.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["k8s.pod.uid"] = filter.CreateFilter(mbc.ResourceAttributes.K8sPodUID.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.OtelMetricOverflow.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["otel.metric.overflow"] = filter.CreateFilter(mbc.ResourceAttributes.OtelMetricOverflow.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.OtelMetricOverflow.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["otel.metric.overflow"] = filter.CreateFilter(mbc.ResourceAttributes.OtelMetricOverflow.MetricsExclude)
+	}
 	if mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["process.executable.name"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutableName.MetricsInclude)
 	}
@@ -377,6 +404,12 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	if mbc.ResourceAttributes.ProcessExecutablePath.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["process.executable.path"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessExecutablePath.MetricsExclude)
 	}
+	if mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["process.linux.cgroup"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["process.linux.cgroup"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessLinuxCgroup.MetricsExclude)
+	}
 	if mbc.ResourceAttributes.ProcessParentPid.MetricsInclude != nil {
 		mb.resourceAttributeIncludeFilter["process.parent_pid"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessParentPid.MetricsInclude)
 	}
@@ -388,6 +421,18 @@ func NewMetricsBuilder(mbc MetricsBuilderConfig, settings receiver.Settings, opt
 	}
 	if mbc.ResourceAttributes.ProcessPid.MetricsExclude != nil {
 		mb.resourceAttributeExcludeFilter["process.pid"] = filter.CreateFilter(mbc.ResourceAttributes.ProcessPid.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ThreadID.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["thread.id"] = filter.CreateFilter(mbc.ResourceAttributes.ThreadID.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ThreadID.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["thread.id"] = filter.CreateFilter(mbc.ResourceAttributes.ThreadID.MetricsExclude)
+	}
+	if mbc.ResourceAttributes.ThreadName.MetricsInclude != nil {
+		mb.resourceAttributeIncludeFilter["thread.name"] = filter.CreateFilter(mbc.ResourceAttributes.ThreadName.MetricsInclude)
+	}
+	if mbc.ResourceAttributes.ThreadName.MetricsExclude != nil {
+		mb.resourceAttributeExcludeFilter["thread.name"] = filter.CreateFilter(mbc.ResourceAttributes.ThreadName.MetricsExclude)
 	}
 
 	for _, op := range options {
@@ -493,18 +538,18 @@ func (mb *MetricsBuilder) Emit(options ...ResourceMetricsOption) pmetric.Metrics
 }
 
 // RecordSyscallCallsDataPoint adds a data point to syscall.calls metric.
-func (mb *MetricsBuilder) RecordSyscallCallsDataPoint(ts pcommon.Timestamp, val int64, syscallNameAttributeValue string) {
-	mb.metricSyscallCalls.recordDataPoint(mb.startTime, ts, val, syscallNameAttributeValue)
+func (mb *MetricsBuilder) RecordSyscallCallsDataPoint(ts pcommon.Timestamp, val int64, syscallNameAttributeValue string, syscallAbiAttributeValue string) {
+	mb.metricSyscallCalls.recordDataPoint(mb.startTime, ts, val, syscallNameAttributeValue, syscallAbiAttributeValue)
 }
 
 // RecordSyscallDurationDataPoint adds a data point to syscall.duration metric.
-func (mb *MetricsBuilder) RecordSyscallDurationDataPoint(ts pcommon.Timestamp, val float64, syscallNameAttributeValue string) {
-	mb.metricSyscallDuration.recordDataPoint(mb.startTime, ts, val, syscallNameAttributeValue)
+func (mb *MetricsBuilder) RecordSyscallDurationDataPoint(ts pcommon.Timestamp, val float64, syscallNameAttributeValue string, syscallAbiAttributeValue string) {
+	mb.metricSyscallDuration.recordDataPoint(mb.startTime, ts, val, syscallNameAttributeValue, syscallAbiAttributeValue)
 }
 
 // RecordSyscallErrorsDataPoint adds a data point to syscall.errors metric.
-func (mb *MetricsBuilder) RecordSyscallErrorsDataPoint(ts pcommon.Timestamp, val int64, syscallNameAttributeValue string, errorTypeAttributeValue string) {
-	mb.metricSyscallErrors.recordDataPoint(mb.startTime, ts, val, syscallNameAttributeValue, errorTypeAttributeValue)
+func (mb *MetricsBuilder) RecordSyscallErrorsDataPoint(ts pcommon.Timestamp, val int64, syscallNameAttributeValue string, syscallAbiAttributeValue string, errorTypeAttributeValue string) {
+	mb.metricSyscallErrors.recordDataPoint(mb.startTime, ts, val, syscallNameAttributeValue, syscallAbiAttributeValue, errorTypeAttributeValue)
 }
 
 // Reset resets metrics builder to its initial state. It should be used when external metrics source is restarted,

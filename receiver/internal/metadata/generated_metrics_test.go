@@ -80,28 +80,34 @@ func TestMetricsBuilder(t *testing.T) {
 			allMetricsCount := 0
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordSyscallCallsDataPoint(ts, 1, "syscall.name-val")
+			mb.RecordSyscallCallsDataPoint(ts, 1, "syscall.name-val", "syscall.abi-val")
 			if tt.name == "reaggregate_set" {
-				mb.RecordSyscallCallsDataPoint(ts, 3, "syscall.name-val-2")
+				mb.RecordSyscallCallsDataPoint(ts, 3, "syscall.name-val-2", "syscall.abi-val-2")
 			}
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordSyscallDurationDataPoint(ts, 1, "syscall.name-val")
+			mb.RecordSyscallDurationDataPoint(ts, 1, "syscall.name-val", "syscall.abi-val")
 			if tt.name == "reaggregate_set" {
-				mb.RecordSyscallDurationDataPoint(ts, 3, "syscall.name-val-2")
+				mb.RecordSyscallDurationDataPoint(ts, 3, "syscall.name-val-2", "syscall.abi-val-2")
 			}
 			defaultMetricsCount++
 			allMetricsCount++
-			mb.RecordSyscallErrorsDataPoint(ts, 1, "syscall.name-val", "error.type-val")
+			mb.RecordSyscallErrorsDataPoint(ts, 1, "syscall.name-val", "syscall.abi-val", "error.type-val")
 			if tt.name == "reaggregate_set" {
-				mb.RecordSyscallErrorsDataPoint(ts, 3, "syscall.name-val-2", "error.type-val-2")
+				mb.RecordSyscallErrorsDataPoint(ts, 3, "syscall.name-val-2", "syscall.abi-val-2", "error.type-val-2")
 			}
 
 			rb := mb.NewResourceBuilder()
+			rb.SetContainerID("container.id-val")
+			rb.SetK8sPodUID("k8s.pod.uid-val")
+			rb.SetOtelMetricOverflow(true)
 			rb.SetProcessExecutableName("process.executable.name-val")
 			rb.SetProcessExecutablePath("process.executable.path-val")
+			rb.SetProcessLinuxCgroup("process.linux.cgroup-val")
 			rb.SetProcessParentPid(18)
 			rb.SetProcessPid(11)
+			rb.SetThreadID(9)
+			rb.SetThreadName("thread.name-val")
 			res := rb.Emit()
 			metrics := mb.Emit(WithResource(res))
 			if tt.name == "reaggregate_set" {
@@ -153,6 +159,9 @@ func TestMetricsBuilder(t *testing.T) {
 						syscallNameAttrVal, ok := dp.Attributes().Get("syscall.name")
 						assert.True(t, ok)
 						assert.Equal(t, "syscall.name-val", syscallNameAttrVal.Str())
+						syscallAbiAttrVal, ok := dp.Attributes().Get("syscall.abi")
+						assert.True(t, ok)
+						assert.Equal(t, "syscall.abi-val", syscallAbiAttrVal.Str())
 					} else {
 						assert.False(t, validatedMetrics["syscall.calls"], "Found a duplicate in the metrics slice: syscall.calls")
 						validatedMetrics["syscall.calls"] = true
@@ -178,6 +187,8 @@ func TestMetricsBuilder(t *testing.T) {
 						}
 						_, ok := dp.Attributes().Get("syscall.name")
 						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("syscall.abi")
+						assert.False(t, ok)
 					}
 				case "syscall.duration":
 					if tt.name != "reaggregate_set" {
@@ -197,6 +208,9 @@ func TestMetricsBuilder(t *testing.T) {
 						syscallNameAttrVal, ok := dp.Attributes().Get("syscall.name")
 						assert.True(t, ok)
 						assert.Equal(t, "syscall.name-val", syscallNameAttrVal.Str())
+						syscallAbiAttrVal, ok := dp.Attributes().Get("syscall.abi")
+						assert.True(t, ok)
+						assert.Equal(t, "syscall.abi-val", syscallAbiAttrVal.Str())
 					} else {
 						assert.False(t, validatedMetrics["syscall.duration"], "Found a duplicate in the metrics slice: syscall.duration")
 						validatedMetrics["syscall.duration"] = true
@@ -222,6 +236,8 @@ func TestMetricsBuilder(t *testing.T) {
 						}
 						_, ok := dp.Attributes().Get("syscall.name")
 						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("syscall.abi")
+						assert.False(t, ok)
 					}
 				case "syscall.errors":
 					if tt.name != "reaggregate_set" {
@@ -241,6 +257,9 @@ func TestMetricsBuilder(t *testing.T) {
 						syscallNameAttrVal, ok := dp.Attributes().Get("syscall.name")
 						assert.True(t, ok)
 						assert.Equal(t, "syscall.name-val", syscallNameAttrVal.Str())
+						syscallAbiAttrVal, ok := dp.Attributes().Get("syscall.abi")
+						assert.True(t, ok)
+						assert.Equal(t, "syscall.abi-val", syscallAbiAttrVal.Str())
 						errorTypeAttrVal, ok := dp.Attributes().Get("error.type")
 						assert.True(t, ok)
 						assert.Equal(t, "error.type-val", errorTypeAttrVal.Str())
@@ -268,6 +287,8 @@ func TestMetricsBuilder(t *testing.T) {
 							assert.Equal(t, int64(3), dp.IntValue())
 						}
 						_, ok := dp.Attributes().Get("syscall.name")
+						assert.False(t, ok)
+						_, ok = dp.Attributes().Get("syscall.abi")
 						assert.False(t, ok)
 						_, ok = dp.Attributes().Get("error.type")
 						assert.False(t, ok)

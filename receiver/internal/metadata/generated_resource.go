@@ -21,6 +21,27 @@ func NewResourceBuilder(rac ResourceAttributesConfig) *ResourceBuilder {
 	}
 }
 
+// SetContainerID sets provided value as "container.id" attribute.
+func (rb *ResourceBuilder) SetContainerID(val string) {
+	if rb.config.ContainerID.Enabled {
+		rb.res.Attributes().PutStr("container.id", val)
+	}
+}
+
+// SetK8sPodUID sets provided value as "k8s.pod.uid" attribute.
+func (rb *ResourceBuilder) SetK8sPodUID(val string) {
+	if rb.config.K8sPodUID.Enabled {
+		rb.res.Attributes().PutStr("k8s.pod.uid", val)
+	}
+}
+
+// SetOtelMetricOverflow sets provided value as "otel.metric.overflow" attribute.
+func (rb *ResourceBuilder) SetOtelMetricOverflow(val bool) {
+	if rb.config.OtelMetricOverflow.Enabled {
+		rb.res.Attributes().PutBool("otel.metric.overflow", val)
+	}
+}
+
 // SetProcessExecutableName sets provided value as "process.executable.name" attribute.
 func (rb *ResourceBuilder) SetProcessExecutableName(val string) {
 	if rb.config.ProcessExecutableName.Enabled {
@@ -35,6 +56,13 @@ func (rb *ResourceBuilder) SetProcessExecutablePath(val string) {
 	}
 }
 
+// SetProcessLinuxCgroup sets provided value as "process.linux.cgroup" attribute.
+func (rb *ResourceBuilder) SetProcessLinuxCgroup(val string) {
+	if rb.config.ProcessLinuxCgroup.Enabled {
+		rb.res.Attributes().PutStr("process.linux.cgroup", val)
+	}
+}
+
 // SetProcessParentPid sets provided value as "process.parent_pid" attribute.
 func (rb *ResourceBuilder) SetProcessParentPid(val int64) {
 	if rb.config.ProcessParentPid.Enabled {
@@ -46,6 +74,20 @@ func (rb *ResourceBuilder) SetProcessParentPid(val int64) {
 func (rb *ResourceBuilder) SetProcessPid(val int64) {
 	if rb.config.ProcessPid.Enabled {
 		rb.res.Attributes().PutInt("process.pid", val)
+	}
+}
+
+// SetThreadID sets provided value as "thread.id" attribute.
+func (rb *ResourceBuilder) SetThreadID(val int64) {
+	if rb.config.ThreadID.Enabled {
+		rb.res.Attributes().PutInt("thread.id", val)
+	}
+}
+
+// SetThreadName sets provided value as "thread.name" attribute.
+func (rb *ResourceBuilder) SetThreadName(val string) {
+	if rb.config.ThreadName.Enabled {
+		rb.res.Attributes().PutStr("thread.name", val)
 	}
 }
 

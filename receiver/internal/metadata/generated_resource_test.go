@@ -13,24 +13,45 @@ func TestResourceBuilder(t *testing.T) {
 		t.Run(tt, func(t *testing.T) {
 			cfg := loadResourceAttributesConfig(t, tt)
 			rb := NewResourceBuilder(cfg)
+			rb.SetContainerID("container.id-val")
+			rb.SetK8sPodUID("k8s.pod.uid-val")
+			rb.SetOtelMetricOverflow(true)
 			rb.SetProcessExecutableName("process.executable.name-val")
 			rb.SetProcessExecutablePath("process.executable.path-val")
+			rb.SetProcessLinuxCgroup("process.linux.cgroup-val")
 			rb.SetProcessParentPid(18)
 			rb.SetProcessPid(11)
+			rb.SetThreadID(9)
+			rb.SetThreadName("thread.name-val")
 
 			res := rb.Emit()
 			assert.Equal(t, 0, rb.Emit().Attributes().Len()) // Second call should return empty Resource
 
 			switch tt {
 			case "default":
-				assert.Equal(t, 4, res.Attributes().Len())
+				assert.Equal(t, 10, res.Attributes().Len())
 			case "all_set":
-				assert.Equal(t, 4, res.Attributes().Len())
+				assert.Equal(t, 10, res.Attributes().Len())
 			case "none_set":
 				assert.Equal(t, 0, res.Attributes().Len())
 				return
 			default:
 				assert.Failf(t, "unexpected test case: %s", tt)
+			}
+			containerIDAttrVal, ok := res.Attributes().Get("container.id")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "container.id-val", containerIDAttrVal.Str())
+			}
+			k8sPodUIDAttrVal, ok := res.Attributes().Get("k8s.pod.uid")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "k8s.pod.uid-val", k8sPodUIDAttrVal.Str())
+			}
+			otelMetricOverflowAttrVal, ok := res.Attributes().Get("otel.metric.overflow")
+			assert.True(t, ok)
+			if ok {
+				assert.True(t, otelMetricOverflowAttrVal.Bool())
 			}
 			processExecutableNameAttrVal, ok := res.Attributes().Get("process.executable.name")
 			assert.True(t, ok)
@@ -42,6 +63,11 @@ func TestResourceBuilder(t *testing.T) {
 			if ok {
 				assert.Equal(t, "process.executable.path-val", processExecutablePathAttrVal.Str())
 			}
+			processLinuxCgroupAttrVal, ok := res.Attributes().Get("process.linux.cgroup")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "process.linux.cgroup-val", processLinuxCgroupAttrVal.Str())
+			}
 			processParentPidAttrVal, ok := res.Attributes().Get("process.parent_pid")
 			assert.True(t, ok)
 			if ok {
@@ -51,6 +77,16 @@ func TestResourceBuilder(t *testing.T) {
 			assert.True(t, ok)
 			if ok {
 				assert.EqualValues(t, 11, processPidAttrVal.Int())
+			}
+			threadIDAttrVal, ok := res.Attributes().Get("thread.id")
+			assert.True(t, ok)
+			if ok {
+				assert.EqualValues(t, 9, threadIDAttrVal.Int())
+			}
+			threadNameAttrVal, ok := res.Attributes().Get("thread.name")
+			assert.True(t, ok)
+			if ok {
+				assert.Equal(t, "thread.name-val", threadNameAttrVal.Str())
 			}
 		})
 	}
