@@ -212,11 +212,16 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 		"invalid-unknown-key.yaml": "grup_by",
 		"invalid-group-by.yaml":    `group_by: unknown value "pod"`,
 		"invalid-interval.yaml":    "collection_interval",
+		"invalid-filter.yaml":      `filter.syscalls: unknown syscall "frobnicate"`,
 	} {
 		t.Run(file, func(t *testing.T) {
 			out, err := exec.Command(bin, "validate", "--config", filepath.Join("../testdata", file)).CombinedOutput()
 			require.Error(t, err, "validate accepted %s:\n%s", file, out)
 			assert.Contains(t, string(out), want)
+			if file == "invalid-filter.yaml" { // every problem at once
+				assert.Contains(t, string(out), "max_groups: 0 is out of range")
+				assert.Contains(t, string(out), `filter.cgroups: "/no/such/cgroup" does not exist`)
+			}
 			t.Logf("%s", bytes.TrimSpace(out))
 		})
 	}

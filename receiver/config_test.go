@@ -12,7 +12,9 @@ import (
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
+	"github.com/seed22255693/syscallsreceiver/bpf"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
 // loadConfig reads the receiver config named syscalls/<name> from
@@ -109,6 +111,58 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.True(t, cfg.ResourceAttributes.ProcessExecutableName.Enabled, "not mentioned: stays enabled")
 }
 
+// TestLoadConfigAllOptions: every issue-3 option decodes and validates.
+func TestLoadConfigAllOptions(t *testing.T) {
+	cfg, uerr, verr := loadConfig(t, "all_groups")
+	require.NoError(t, uerr)
+	require.NoError(t, verr)
+	assert.Equal(t, []string{"container", "process", "thread"}, cfg.GroupBy)
+	assert.Equal(t, 500, cfg.MaxGroups)
+	assert.Equal(t, FilterConfig{
+		PIDs: []int{1, 2}, Comms: []string{"nginx", "postgres"}, Cgroups: []string{"/"},
+		Syscalls: []string{"read", "write", "openat"}, ExcludeSyscalls: []string{"futex"},
+	}, cfg.Filter)
+
+	opts, err := cfg.bpfOptions()
+	require.NoError(t, err)
+	assert.True(t, opts.GroupByCgroup && opts.GroupByProcess && opts.GroupByThread)
+	assert.EqualValues(t, 500, opts.MaxGroups)
+	assert.Equal(t, []uint32{1, 2}, opts.Filter.PIDs)
+	root, err := cgroup2Root()
+	require.NoError(t, err)
+	assert.Equal(t, []string{root}, opts.Filter.CgroupDirs)
+	require.NotNil(t, opts.Filter.Syscalls)
+	assert.False(t, opts.Filter.Syscalls.High, "an allow-list excludes unknown numbers")
+}
+
+// TestSyscallSelection: names select their number in every ABI's table.
+func TestSyscallSelection(t *testing.T) {
+	amd64, err := sysnames.ForArch("amd64")
+	require.NoError(t, err)
+	sel := syscallSelection(amd64, []string{"getppid", "openat"}, nil)
+	count := func(abi int) (n int) {
+		for _, on := range sel.Selected[abi] {
+			if on {
+				n++
+			}
+		}
+		return n
+	}
+	assert.True(t, sel.Selected[bpf.ABINative][110], "getppid is 110 on x86_64")
+	assert.True(t, sel.Selected[bpf.ABINative][257], "openat is 257 on x86_64")
+	assert.True(t, sel.Selected[bpf.ABICompat][64], "getppid is 64 on i386")
+	assert.True(t, sel.Selected[bpf.ABICompat][295], "openat is 295 on i386")
+	assert.Equal(t, 2, count(bpf.ABINative))
+	assert.Equal(t, 2, count(bpf.ABICompat))
+	assert.False(t, sel.High)
+
+	sel = syscallSelection(amd64, nil, []string{"futex"})
+	assert.False(t, sel.Selected[bpf.ABINative][202], "futex is 202 on x86_64")
+	assert.False(t, sel.Selected[bpf.ABICompat][240], "futex is 240 on i386")
+	assert.Equal(t, bpf.SyscallSlots-1, count(bpf.ABINative))
+	assert.True(t, sel.High, "an exclude-list keeps unknown numbers")
+}
+
 // TestLoadConfigInvalid: every invalid value is rejected, at the stage the
 // collector would reject it, with a message that names the key.
 func TestLoadConfigInvalid(t *testing.T) {
@@ -127,6 +181,18 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{name: "all_metrics_disabled", want: []string{"metrics", "syscall.calls", "syscall.errors", "syscall.duration", "all disabled"}},
 		{name: "wrong_type", atUnmarshal: true, want: []string{"exclude_self", "expected type 'bool'"}},
 		{name: "unknown_metric", atUnmarshal: true, want: []string{"metrics", "invalid keys", "syscall.open"}},
+		{name: "unknown_filter_syscall", want: []string{`filter.syscalls: unknown syscall "frobnicate" on `}},
+		{name: "unknown_exclude_syscall", want: []string{`filter.exclude_syscalls: unknown syscall "futexx" on `}},
+		{name: "empty_filter", want: []string{"filter.comms: an empty list would count nothing; remove the key to count everything"}},
+		{name: "duplicate_filter", want: []string{"filter.pids: 42 is listed twice"}},
+		{name: "both_lists", want: []string{`filter: "write" is both in syscalls and in exclude_syscalls`}},
+		{name: "bad_pid", want: []string{"filter.pids: 0 is not a valid pid"}},
+		{name: "long_comm", want: []string{`filter.comms: "a-comm-longer-than-15": a comm is 1 to 15 bytes`}},
+		{name: "missing_cgroup", want: []string{`filter.cgroups: "/no/such/cgroup-for-syscalls-test" does not exist in the cgroup v2 hierarchy mounted at /`}},
+		{name: "relative_cgroup", want: []string{`filter.cgroups: "system.slice": a cgroup path starts with / (the cgroup v2 root)`}},
+		{name: "zero_max_groups", want: []string{"max_groups: 0 is out of range: it must be between 1 and 100000"}},
+		{name: "huge_max_groups", want: []string{"max_groups: 100000000 is out of range: it must be between 1 and 100000"}},
+		{name: "unknown_filter_key", atUnmarshal: true, want: []string{"filter", "invalid keys: pid"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
