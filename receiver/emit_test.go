@@ -129,6 +129,7 @@ func TestEmitGolden(t *testing.T) {
 		{name: "process", cfg: createDefaultConfig(), counts: testCounts(), procs: testProcs()},
 		{name: "system_wide", cfg: systemCfg, counts: systemWide(testCounts()), procs: nil},
 		{name: "duration_disabled", cfg: noDuration, counts: testCounts(), procs: testProcs()},
+		{name: "threads_containers_overflow", cfg: allGroupsConfig(), counts: groupCounts(), procs: groupInfos()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -225,4 +226,67 @@ func TestEmitNothing(t *testing.T) {
 	empty := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}}
 	assert.Zero(t, s.emit(empty, map[bpf.Group]groupInfo{}, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
 	assert.Zero(t, s.emit(empty, nil, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
+}
+
+func allGroupsConfig() *Config {
+	cfg := createDefaultConfig()
+	cfg.GroupBy = []string{GroupByContainer, GroupByProcess, GroupByThread}
+	return cfg
+}
+
+const (
+	dockerID = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	podPath  = "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod0c2a7f6e_1b2c_4d5e_8f90_a1b2c3d4e5f6.slice/cri-containerd-" + dockerID + ".scope"
+)
+
+var (
+	// Two threads of a process in a docker container, a 32-bit process in
+	// a Kubernetes pod, and the overflow group.
+	mainThread = bpf.Group{CgroupID: 11, StartNs: 5e9, TGID: 900, TID: 900}
+	worker     = bpf.Group{CgroupID: 11, StartNs: 6e9, TGID: 900, TID: 901}
+	legacy32   = bpf.Group{CgroupID: 12, StartNs: 7e9, TGID: 950, TID: 950}
+)
+
+func groupCounts() *bpf.Counts {
+	return &bpf.Counts{
+		Syscalls: map[bpf.SyscallKey]bpf.Stats{
+			{Group: mainThread, Nr: nrRead}:                       {Calls: 10},
+			{Group: worker, Nr: nrRead}:                           {Calls: 20},
+			{Group: legacy32, Nr: 64, ABI: bpf.ABICompat}:         {Calls: 3}, // i386 getppid
+			{Group: bpf.OverflowGroup, Nr: nrWrite}:               {Calls: 1000},
+			{Group: bpf.OverflowGroup, Nr: 4, ABI: bpf.ABICompat}: {Calls: 5}, // i386 write
+		},
+		Errors: map[bpf.ErrorKey]uint64{
+			{Group: worker, Nr: nrRead, Errno: 11}:             2, // EAGAIN
+			{Group: bpf.OverflowGroup, Nr: nrOpenat, Errno: 2}: 7, // ENOENT
+		},
+	}
+}
+
+func groupInfos() map[bpf.Group]groupInfo {
+	return map[bpf.Group]groupInfo{
+		mainThread: {Comm: "nginx", Exe: "/usr/sbin/nginx", PPID: 1, ThreadName: "nginx", Cgroup: "/system.slice/docker-" + dockerID + ".scope"},
+		worker:     {Comm: "nginx", Exe: "/usr/sbin/nginx", PPID: 1, ThreadName: "nginx: worker", Cgroup: "/system.slice/docker-" + dockerID + ".scope"},
+		legacy32:   {Comm: "legacy32", ThreadName: "legacy32", Cgroup: podPath},
+	}
+}
+
+// TestParseCgroup: container ids and pod UIDs from the runtimes' paths.
+func TestParseCgroup(t *testing.T) {
+	for path, want := range map[string][2]string{
+		"/system.slice/docker-" + dockerID + ".scope":                             {dockerID, ""},
+		"/docker/" + dockerID:                                                     {dockerID, ""},
+		"/system.slice/crio-" + dockerID + ".scope":                               {dockerID, ""},
+		"/machine.slice/libpod-" + dockerID + ".scope/container":                  {dockerID, ""},
+		"/kubepods/burstable/pod0c2a7f6e-1b2c-4d5e-8f90-a1b2c3d4e5f6/" + dockerID: {dockerID, "0c2a7f6e-1b2c-4d5e-8f90-a1b2c3d4e5f6"},
+		podPath: {dockerID, "0c2a7f6e-1b2c-4d5e-8f90-a1b2c3d4e5f6"},
+		"/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod0c2a7f6e_1b2c_4d5e_8f90_a1b2c3d4e5f6.slice": {"", "0c2a7f6e-1b2c-4d5e-8f90-a1b2c3d4e5f6"},
+		"/machine.slice/systemd-nspawn@debian.service":                                                                {"debian", ""},
+		"/machine.slice/machine-fedora.scope":                                                                         {"fedora", ""},
+		"/user.slice/user-1000.slice/session-2.scope":                                                                 {"", ""},
+		"/": {"", ""},
+	} {
+		id, pod := parseCgroup(path)
+		assert.Equal(t, want, [2]string{id, pod}, path)
+	}
 }
