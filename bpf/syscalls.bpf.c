@@ -177,6 +177,7 @@ static __always_inline bool syscall_selected(__u32 nr, __u32 abi)
 	if (nr >= SYSCALL_SLOTS)
 		return allow_high_syscalls;
 	word = abi * (SYSCALL_SLOTS / 64) + nr / 64;
+	barrier_var(word); /* keep this check on word itself: the verifier needs it */
 	if (word >= ABI_COUNT * SYSCALL_SLOTS / 64)
 		return false;
 	return syscall_mask[word] & (1ULL << (nr % 64));
