@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -43,9 +44,10 @@ type syscallsScraper struct {
 	procfs   string
 	names    *sysnames.Table
 
-	counters *bpf.Counters
-	cgroups  *cgroupPaths // nil unless grouping by container on a cgroup v2 host
-	mb       *metadata.MetricsBuilder
+	counters  *bpf.Counters
+	startTime pcommon.Timestamp // when counting began: every point's start
+	cgroups   *cgroupPaths      // nil unless grouping by container on a cgroup v2 host
+	mb        *metadata.MetricsBuilder
 	// known holds the groups alive at the last scrape: they are checked
 	// for exit on the next one, and name them if their exit went unseen.
 	// Bounded by max_groups.
@@ -81,8 +83,8 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 	s.counters = counters
 	s.known = map[bpf.Group]groupInfo{}
 	s.dropped = 0
-	start := pcommon.NewTimestampFromTime(counters.AttachedAt())
-	s.mb = metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings, metadata.WithStartTime(start))
+	s.startTime = pcommon.NewTimestampFromTime(counters.AttachedAt())
+	s.mb = metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings, metadata.WithStartTime(s.startTime))
 	s.settings.Logger.Info("syscall counting attached",
 		zap.Strings("group_by", s.cfg.GroupBy), zap.Bool("exclude_self", s.cfg.ExcludeSelf),
 		zap.Int("max_groups", s.cfg.MaxGroups), zap.String("arch", s.names.Arch()))
@@ -298,22 +300,67 @@ func (s *syscallsScraper) emit(counts *bpf.Counts, infos map[bpf.Group]groupInfo
 			return cmp.Or(cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr), cmp.Compare(a.Errno, b.Errno))
 		})
 		for _, k := range p.stats {
-			st := counts.Syscalls[k]
-			name, abi := s.syscallName(k.Nr, k.ABI)
-			if st.Calls > 0 {
+			if st := counts.Syscalls[k]; st.Calls > 0 {
+				name, abi := s.syscallName(k.Nr, k.ABI)
 				s.mb.RecordSyscallCallsDataPoint(now, int64(st.Calls), name, abi)
-			}
-			if st.DurationNs > 0 {
-				s.mb.RecordSyscallDurationDataPoint(now, float64(st.DurationNs)/1e9, name, abi)
 			}
 		}
 		for _, k := range p.errors {
 			name, abi := s.syscallName(k.Nr, k.ABI)
 			s.mb.RecordSyscallErrorsDataPoint(now, int64(counts.Errors[k]), name, abi, errnoName(k.Errno))
 		}
-		s.mb.EmitForResource(metadata.WithResource(s.resource(g, infos[g])))
+		s.mb.EmitForResource(metadata.WithResource(s.resource(g, infos[g])),
+			metadata.WithMetrics(func(ms pmetric.MetricSlice) { s.appendDurations(ms, counts, p.stats, now) }))
 	}
 	return s.mb.Emit()
+}
+
+// appendDurations adds the group's syscall.duration exponential histogram:
+// one point per syscall whose durations were measured.
+func (s *syscallsScraper) appendDurations(ms pmetric.MetricSlice, counts *bpf.Counts, keys []bpf.SyscallKey, now pcommon.Timestamp) {
+	if !s.cfg.Metrics.SyscallDuration.Enabled {
+		return
+	}
+	var m pmetric.Metric
+	for _, k := range keys {
+		buckets := counts.Durations[k]
+		if len(buckets) == 0 {
+			continue
+		}
+		if m == (pmetric.Metric{}) {
+			m = ms.AppendEmpty()
+			m.SetName("syscall.duration")
+			m.SetDescription("Time spent inside syscalls, from entry to return (wall time).")
+			m.SetUnit("s")
+			m.SetEmptyExponentialHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		}
+		st := counts.Syscalls[k]
+		dp := m.ExponentialHistogram().DataPoints().AppendEmpty()
+		name, abi := s.syscallName(k.Nr, k.ABI)
+		dp.Attributes().PutStr("syscall.name", name)
+		dp.Attributes().PutStr("syscall.abi", abi)
+		dp.SetStartTimestamp(s.startTime)
+		dp.SetTimestamp(now)
+		dp.SetScale(int32(s.cfg.Duration.MaxScale))
+		dp.SetSum(float64(st.DurationNs) / 1e9)
+		dp.SetMin(float64(st.MinNs) / 1e9)
+		dp.SetMax(float64(st.MaxNs) / 1e9)
+
+		lowest, highest := int32(math.MaxInt32), int32(math.MinInt32)
+		var total uint64
+		for b, n := range buckets {
+			lowest, highest = min(lowest, b), max(highest, b)
+			total += n
+		}
+		dp.SetCount(total)
+		positive := dp.Positive()
+		positive.SetOffset(lowest)
+		dense := positive.BucketCounts()
+		dense.EnsureCapacity(int(highest - lowest + 1))
+		for b := lowest; b <= highest; b++ {
+			dense.Append(buckets[b])
+		}
+	}
 }
 
 func (s *syscallsScraper) resource(g bpf.Group, info groupInfo) pcommon.Resource {
