@@ -6,7 +6,9 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/cilium/ebpf"
 	"github.com/stretchr/testify/assert"
@@ -167,5 +169,38 @@ func TestDurationHistogram(t *testing.T) {
 		t.Logf("scale %d: %d of %d getppid calls under 1 µs", scale, subMicro, total)
 		assert.Greater(t, subMicro, uint64(getppids/2), "most getppid calls take under a microsecond")
 		c.Close()
+	}
+}
+
+// TestNoStaleDurations: a syscall that entered before the programs were
+// attached is not timed when it returns (no enter was seen), and a process
+// killed inside a blocking syscall leaves a sane duration and nothing else.
+func TestNoStaleDurations(t *testing.T) {
+	early := exec.Command("sleep", "0.3")
+	require.NoError(t, early.Start())
+	time.Sleep(50 * time.Millisecond) // inside its clock_nanosleep
+	c := load(t, allOn(true))
+
+	killed := exec.Command("sleep", "30")
+	require.NoError(t, killed.Start())
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, killed.Process.Kill())
+	_ = killed.Wait()
+	require.NoError(t, early.Wait())
+	attachedFor := time.Since(c.AttachedAt())
+
+	counts, err := c.ReadCounts()
+	require.NoError(t, err)
+	for k, st := range counts.Syscalls {
+		switch k.Group.TGID {
+		case uint32(early.Process.Pid):
+			if k.Nr == unix.SYS_CLOCK_NANOSLEEP || k.Nr == unix.SYS_NANOSLEEP {
+				assert.Zero(t, st.DurationNs, "the sleep that began before attaching was timed")
+				assert.Empty(t, counts.Durations[k])
+			}
+		case uint32(killed.Process.Pid):
+			assert.LessOrEqual(t, st.MaxNs, uint64(attachedFor), "%v took longer than the test", k)
+		}
+		assert.LessOrEqual(t, st.MaxNs, uint64(attachedFor), "an absurd duration for %v", k)
 	}
 }
