@@ -58,6 +58,12 @@ type Config struct {
 	// Duration shapes the syscall.duration histogram.
 	Duration DurationConfig `mapstructure:"duration"`
 
+	// ProgramStats turns on the kernel's BPF statistics so that the
+	// receiver's own telemetry reports its programs' run time and count.
+	// Off by default: while on, every BPF program on the host pays for
+	// two clock reads per run.
+	ProgramStats bool `mapstructure:"program_stats"`
+
 	_ struct{}
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"math"
 	"slices"
@@ -14,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
@@ -53,6 +56,9 @@ type syscallsScraper struct {
 	// Bounded by max_groups.
 	known   map[bpf.Group]groupInfo
 	dropped uint64
+
+	telemetry *metadata.TelemetryBuilder
+	bpfStats  io.Closer // non-nil while program_stats keeps BPF statistics on
 }
 
 func newSyscallsScraper(cfg *Config, settings receiver.Settings) *syscallsScraper {
@@ -76,11 +82,21 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 				zap.Error(err))
 		}
 	}
+	if s.telemetry, err = metadata.NewTelemetryBuilder(s.settings.TelemetrySettings); err != nil {
+		return fmt.Errorf("syscalls receiver: self-telemetry: %w", err)
+	}
 	counters, err := bpf.Load(opts)
 	if err != nil {
+		s.telemetry.Shutdown()
 		return fmt.Errorf("syscalls receiver: %w", err)
 	}
 	s.counters = counters
+	if s.cfg.ProgramStats {
+		if s.bpfStats, err = bpf.EnableStats(); err != nil {
+			s.shutdown(context.Background())
+			return fmt.Errorf("syscalls receiver: program_stats: %w", err)
+		}
+	}
 	s.known = map[bpf.Group]groupInfo{}
 	s.dropped = 0
 	s.startTime = pcommon.NewTimestampFromTime(counters.AttachedAt())
@@ -92,25 +108,74 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 }
 
 func (s *syscallsScraper) shutdown(context.Context) error {
-	if s.counters == nil {
-		return nil
+	var errs []error
+	if s.bpfStats != nil {
+		errs = append(errs, s.bpfStats.Close())
+		s.bpfStats = nil
 	}
-	err := s.counters.Close()
-	s.counters = nil
-	return err
+	if s.counters != nil {
+		errs = append(errs, s.counters.Close())
+		s.counters = nil
+	}
+	if s.telemetry != nil {
+		s.telemetry.Shutdown()
+		s.telemetry = nil
+	}
+	return errors.Join(errs...)
 }
 
-// scrape exports every group's counters and forgets those of groups that
-// have ended. The order matters: a group found dead before the counters
-// are read made no syscall after the read, so its totals are final and can
-// be deleted once exported.
-func (s *syscallsScraper) scrape(context.Context) (pmetric.Metrics, error) {
+// scrape exports every group's counters and reports the receiver's own
+// telemetry.
+func (s *syscallsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if s.counters == nil {
 		return pmetric.NewMetrics(), errors.New("syscalls receiver is not started")
 	}
+	began := time.Now()
+	md, counts, err := s.collect()
+	if err == nil {
+		s.recordTelemetry(ctx, counts, time.Since(began))
+	}
+	return md, err
+}
+
+// recordTelemetry reports the receiver's own health and cost through the
+// collector's telemetry.
+func (s *syscallsScraper) recordTelemetry(ctx context.Context, counts *bpf.Counts, took time.Duration) {
+	t := s.telemetry
+	t.ReceiverSyscallsCollectionDuration.Record(ctx, took.Seconds())
+	t.ReceiverSyscallsGroups.Record(ctx, int64(len(counts.Groups)))
+	t.ReceiverSyscallsGroupsLimit.Record(ctx, int64(s.counters.MaxGroups()))
+	t.ReceiverSyscallsDroppedUpdates.Record(ctx, int64(counts.Dropped))
+	var overflow uint64
+	for k, st := range counts.Syscalls {
+		if k.Group == bpf.OverflowGroup {
+			overflow += st.Calls
+		}
+	}
+	t.ReceiverSyscallsOverflowCalls.Record(ctx, int64(overflow))
+	if s.bpfStats == nil {
+		return
+	}
+	stats, err := s.counters.ProgramStats()
+	if err != nil {
+		s.settings.Logger.Warn("could not read BPF program statistics", zap.Error(err))
+		return
+	}
+	for name, st := range stats {
+		attrs := metric.WithAttributes(attribute.String("bpf.program", name))
+		t.ReceiverSyscallsProgramRunCount.Record(ctx, int64(st.RunCount), attrs)
+		t.ReceiverSyscallsProgramRunTime.Record(ctx, st.Runtime.Nanoseconds(), attrs)
+	}
+}
+
+// collect exports every group's counters and forgets those of groups that
+// have ended. The order matters: a group found dead before the counters
+// are read made no syscall after the read, so its totals are final and can
+// be deleted once exported.
+func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 	exited, err := s.counters.ExitedTasks()
 	if err != nil {
-		return pmetric.NewMetrics(), err
+		return pmetric.NewMetrics(), nil, err
 	}
 	infos := map[bpf.Group]groupInfo{}
 	dead := map[bpf.Group]bool{}
@@ -134,7 +199,7 @@ func (s *syscallsScraper) scrape(context.Context) (pmetric.Metrics, error) {
 
 	counts, err := s.counters.ReadCounts()
 	if err != nil {
-		return pmetric.NewMetrics(), err
+		return pmetric.NewMetrics(), nil, err
 	}
 	s.warnDropped(counts)
 
@@ -179,7 +244,7 @@ func (s *syscallsScraper) scrape(context.Context) (pmetric.Metrics, error) {
 		s.settings.Logger.Warn("could not forget ended groups", zap.Error(err))
 	}
 	s.known = known
-	return metrics, nil
+	return metrics, counts, nil
 }
 
 // taskOf is the process or thread a group belongs to (zero for none).
