@@ -61,6 +61,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024); /* sized by the loader */
 	__type(key, struct syscall_key);
 	__type(value, struct syscall_stats);
@@ -68,6 +69,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024); /* sized by the loader */
 	__type(key, struct error_key);
 	__type(value, __u64);
@@ -84,6 +86,7 @@ struct {
  * since a syscall's durations span a few buckets only. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024); /* sized by the loader */
 	__type(key, struct bucket_key);
 	__type(value, __u64);
@@ -100,6 +103,7 @@ struct {
  * distinct groups. A group that does not fit is counted as overflow. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1); /* sized by the loader */
 	__type(key, struct group_key);
 	__type(value, __u8);
@@ -194,6 +198,7 @@ static __always_inline bool syscall_selected(__u32 nr, __u32 abi)
 	if (nr >= SYSCALL_SLOTS)
 		return allow_high_syscalls;
 	word = abi * (SYSCALL_SLOTS / 64) + nr / 64;
+	barrier_var(word); /* keep this check on word itself: the verifier needs it */
 	if (word >= ABI_COUNT * SYSCALL_SLOTS / 64)
 		return false;
 	return syscall_mask[word] & (1ULL << (nr % 64));
