@@ -15,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -333,4 +334,57 @@ func TestOwnPIDNamespaceFails(t *testing.T) {
 	assert.Contains(t, string(out), "runs in its own PID namespace")
 	assert.Contains(t, string(out), "hostPID: true")
 	assert.NotContains(t, string(out), "goroutine ")
+}
+
+// TestSIGKILLLeavesNothingAttached: the programs and links are owned by the
+// collector's file descriptors, so a SIGKILL leaves nothing in the kernel,
+// and a restart starts clean.
+func TestSIGKILLLeavesNothingAttached(t *testing.T) {
+	bin := collectorBinary(t)
+	// The programs a process holds, from its file descriptors' fdinfo.
+	ourPrograms := func(pid int) []int {
+		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fdinfo", pid))
+		require.NoError(t, err)
+		var ids []int
+		for _, fd := range fds {
+			info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, fd.Name()))
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(info), "\n") {
+				if v, ok := strings.CutPrefix(line, "prog_id:"); ok {
+					id, err := strconv.Atoi(strings.TrimSpace(v))
+					require.NoError(t, err)
+					if !slices.Contains(ids, id) {
+						ids = append(ids, id)
+					}
+				}
+			}
+		}
+		return ids
+	}
+	for round := range 2 {
+		out := filepath.Join(t.TempDir(), "metrics.jsonl")
+		cmd := exec.Command(bin, "--config", "../testdata/e2e.yaml")
+		cmd.Env = append(os.Environ(), "SYSCALLS_E2E_OUT="+out, "SYSCALLS_E2E_PROM="+freeAddr(t))
+		logs := newSyncBuffer()
+		cmd.Stdout, cmd.Stderr = logs, logs
+		require.NoError(t, cmd.Start())
+		require.Eventually(t, func() bool { return strings.Contains(logs.String(), "Everything is ready") },
+			60*time.Second, 100*time.Millisecond, "round %d: the collector did not start:\n%s", round, logs.String())
+		ids := ourPrograms(cmd.Process.Pid)
+		require.Len(t, ids, 3, "round %d: the collector's programs", round)
+
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait()
+		require.Eventually(t, func() bool {
+			for _, id := range ids {
+				if exec.Command("bpftool", "prog", "show", "id", strconv.Itoa(id)).Run() == nil {
+					return false
+				}
+			}
+			return true
+		}, 10*time.Second, 100*time.Millisecond, "round %d: programs %v outlived the SIGKILLed collector", round, ids)
+		t.Logf("round %d: programs %v gone after SIGKILL", round, ids)
+	}
 }
