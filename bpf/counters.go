@@ -5,6 +5,7 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -51,6 +52,10 @@ type Options struct {
 	// MaxGroups is the hard bound on distinct groups in the maps; the
 	// counts of further groups go to OverflowGroup.
 	MaxGroups uint32
+
+	// DurationScale is the scale of the duration histograms (0 to
+	// MaxDurationScale): 2^scale buckets per doubling.
+	DurationScale int
 
 	Filter Filter
 }
@@ -108,14 +113,22 @@ type ErrorKey struct {
 // Stats is the sum over all CPUs of one syscall's counters.
 type Stats struct {
 	Calls      uint64
-	DurationNs uint64
+	DurationNs uint64 // sum of the measured durations
+	// Shortest and longest measured duration; 0 when none was measured.
+	MinNs, MaxNs uint64
 }
+
+// Buckets counts measured durations per histogram bucket index (see
+// durationBounds for what an index covers).
+type Buckets map[int32]uint64
 
 // Counts is a snapshot of every counter. Counters only grow while a group
 // lives, so a snapshot is a cumulative total since the programs attached.
 type Counts struct {
 	Syscalls map[SyscallKey]Stats
 	Errors   map[ErrorKey]uint64
+	// Durations are the histogram buckets of each syscall.
+	Durations map[SyscallKey]Buckets
 	// Groups are the groups admitted to the maps (at most MaxGroups).
 	Groups []Group
 	// Dropped counts counter updates lost because every map was full.
@@ -212,6 +225,12 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 		syscallsVarAllowHighSyscalls: high,
 		syscallsVarSyscallMask:       mask,
 	}
+	first, bounds := durationBounds(opts.DurationScale)
+	var boundArray [maxDurationBounds]uint64
+	copy(boundArray[:], bounds)
+	vars[syscallsVarFirstBound] = first
+	vars[syscallsVarBoundCount] = uint32(len(bounds))
+	vars[syscallsVarDurationBounds] = boundArray
 	for name, value := range vars {
 		if err := spec.Variables[name].Set(value); err != nil {
 			return fmt.Errorf("setting %s: %w", name, err)
@@ -238,6 +257,16 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options) {
 	if !opts.CountErrors {
 		maxEntries(syscallsMapErrorCounts, 1)
 		maxEntries(syscallsMapOverflowErrors, 1)
+	}
+	// A syscall's durations typically span a handful of buckets.
+	switch {
+	case !opts.MeasureDuration:
+		maxEntries(syscallsMapDurationBuckets, 1)
+		maxEntries(syscallsMapOverflowBuckets, 1)
+	case opts.grouped():
+		maxEntries(syscallsMapDurationBuckets, min(opts.MaxGroups*32, 1<<18))
+	default:
+		maxEntries(syscallsMapDurationBuckets, 16384)
 	}
 	if !opts.recordsExits() {
 		maxEntries(syscallsMapExitedTasks, 1)
@@ -316,18 +345,28 @@ func (c *Counters) AttachedAt() time.Time { return c.attachedAt }
 
 // ReadCounts returns the current totals of every counter, summed over CPUs.
 func (c *Counters) ReadCounts() (*Counts, error) {
-	counts := &Counts{Syscalls: map[SyscallKey]Stats{}, Errors: map[ErrorKey]uint64{}}
+	counts := &Counts{Syscalls: map[SyscallKey]Stats{}, Errors: map[ErrorKey]uint64{}, Durations: map[SyscallKey]Buckets{}}
 	addStats := func(key SyscallKey, perCPU []syscallsSyscallStats) {
-		var s Stats
+		s := counts.Syscalls[key]
 		for _, v := range perCPU {
 			s.Calls += v.Calls
 			s.DurationNs += v.DurationNs
+			if v.MinNs != 0 && (s.MinNs == 0 || v.MinNs < s.MinNs) {
+				s.MinNs = v.MinNs
+			}
+			s.MaxNs = max(s.MaxNs, v.MaxNs)
 		}
-		if s == (Stats{}) {
-			return
+		if s != (Stats{}) {
+			counts.Syscalls[key] = s
 		}
-		prev := counts.Syscalls[key]
-		counts.Syscalls[key] = Stats{Calls: prev.Calls + s.Calls, DurationNs: prev.DurationNs + s.DurationNs}
+	}
+	addBucket := func(key SyscallKey, bucket int16, perCPU []uint64) {
+		if n := sum(perCPU); n > 0 {
+			if counts.Durations[key] == nil {
+				counts.Durations[key] = Buckets{}
+			}
+			counts.Durations[key][int32(bucket)] += n
+		}
 	}
 	addError := func(key ErrorKey, perCPU []uint64) {
 		if n := sum(perCPU); n > 0 {
@@ -352,6 +391,12 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		}),
 		readMap(c.objs.OverflowErrors, c.cpus, func(k syscallsOverflowErrorKey, v []uint64) {
 			addError(ErrorKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
+		}),
+		readMap(c.objs.DurationBuckets, c.cpus, func(k syscallsBucketKey, v []uint64) {
+			addBucket(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
+		}),
+		readMap(c.objs.OverflowBuckets, c.cpus, func(k syscallsOverflowBucketKey, v []uint64) {
+			addBucket(SyscallKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
 		}),
 		readMap(c.objs.Groups, 1, func(k syscallsGroupKey, _ []uint8) {
 			counts.Groups = append(counts.Groups, group(k))
@@ -397,6 +442,14 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 			errKeys = append(errKeys, syscallsErrorKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: uint16(k.ABI), Errno: uint16(k.Errno)})
 		}
 	}
+	var bucketKeys []syscallsBucketKey
+	for k, buckets := range counts.Durations {
+		if k.Group != OverflowGroup && dead(k.Group) {
+			for b := range buckets {
+				bucketKeys = append(bucketKeys, syscallsBucketKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: uint16(k.ABI), Bucket: int16(b)})
+			}
+		}
+	}
 	var groupKeys []syscallsGroupKey
 	for _, g := range counts.Groups {
 		if dead(g) {
@@ -406,6 +459,7 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 	return errors.Join(
 		deleteKeys(c.objs.GroupStats, statKeys),
 		deleteKeys(c.objs.ErrorCounts, errKeys),
+		deleteKeys(c.objs.DurationBuckets, bucketKeys),
 		deleteKeys(c.objs.Groups, groupKeys),
 		deleteKeys(c.objs.ExitedTasks, exitedTIDs),
 	)
@@ -413,6 +467,40 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 
 // MaxGroups is the bound on distinct groups in the maps.
 func (c *Counters) MaxGroups() uint32 { return c.opts.MaxGroups }
+
+// ProgramStat is what the kernel's BPF statistics say of one program.
+type ProgramStat struct {
+	RunCount uint64
+	Runtime  time.Duration
+}
+
+// ProgramStats returns each attached program's run count and run time since
+// it was loaded. The kernel only counts while BPF statistics are enabled
+// (EnableStats): they cost every BPF program on the host some time per run.
+func (c *Counters) ProgramStats() (map[string]ProgramStat, error) {
+	stats := map[string]ProgramStat{}
+	for name, p := range map[string]*ebpf.Program{
+		syscallsProgSyscallsEnter: c.objs.SyscallsEnter, syscallsProgSyscallsExit: c.objs.SyscallsExit,
+		syscallsProgSyscallsTaskExit: c.objs.SyscallsTaskExit,
+	} {
+		st, err := p.Stats()
+		if err != nil {
+			return nil, fmt.Errorf("reading the statistics of %s: %w", name, err)
+		}
+		stats[name] = ProgramStat{RunCount: st.RunCount, Runtime: st.Runtime}
+	}
+	return stats, nil
+}
+
+// EnableStats turns on the kernel's BPF run-time statistics until the
+// result is closed.
+func EnableStats() (io.Closer, error) {
+	closer, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
+	if err != nil {
+		return nil, fmt.Errorf("enabling BPF statistics: %w", privilegeHint(err))
+	}
+	return closer, nil
+}
 
 // ObjectIDs returns the kernel ids of the loaded programs and maps, for
 // diagnostics and for tests that check nothing stays loaded after Close.
@@ -425,7 +513,7 @@ func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 		}
 	}
 	for _, m := range []*ebpf.Map{c.objs.ArrayStats, c.objs.GroupStats, c.objs.ErrorCounts, c.objs.OverflowErrors,
-		c.objs.Groups, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls,
+		c.objs.DurationBuckets, c.objs.OverflowBuckets, c.objs.Groups, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls,
 		c.objs.FilterPidSet, c.objs.FilterCommSet, c.objs.FilterCgroupSet} {
 		if info, err := m.Info(); err == nil {
 			if id, ok := info.ID(); ok {

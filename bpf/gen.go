@@ -5,4 +5,5 @@
 // them after a change to syscalls.bpf.c or syscalls.h.
 package bpf
 
-//go:generate go tool bpf2go -tags linux -target amd64,arm64 -type group_key -type syscall_key -type syscall_stats -type error_key -type overflow_error_key -type exited_task syscalls syscalls.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
+//go:generate go tool bpf2go -tags linux -target amd64,arm64 -type group_key -type syscall_key -type syscall_stats -type error_key -type overflow_error_key -type exited_task -type bucket_key -type overflow_bucket_key syscalls syscalls.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
+//go:generate go tool bpf2go -tags linux -target amd64,arm64 -output-stem histogram -output-suffix _test histogramTest histogram_test.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu

@@ -10,6 +10,7 @@
 #include <bpf/bpf_helpers.h>
 
 #include "syscalls.h"
+#include "histogram.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -60,6 +61,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024); /* sized by the loader */
 	__type(key, struct syscall_key);
 	__type(value, struct syscall_stats);
@@ -67,6 +69,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024); /* sized by the loader */
 	__type(key, struct error_key);
 	__type(value, __u64);
@@ -79,10 +82,28 @@ struct {
 	__type(value, __u64);
 } overflow_errors SEC(".maps");
 
+/* Duration histograms: one count per (group, syscall, bucket), sparse,
+ * since a syscall's durations span a few buckets only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
+	__uint(max_entries, 1024); /* sized by the loader */
+	__type(key, struct bucket_key);
+	__type(value, __u64);
+} duration_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, struct overflow_bucket_key);
+	__type(value, __u64);
+} overflow_buckets SEC(".maps");
+
 /* The groups being counted: max_entries is max_groups, the hard bound on
  * distinct groups. A group that does not fit is counted as overflow. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1); /* sized by the loader */
 	__type(key, struct group_key);
 	__type(value, __u8);
@@ -315,6 +336,37 @@ static __always_inline void count_error(struct group_key *g, __u32 nr, __u32 abi
 	increment(&overflow_errors, &okey);
 }
 
+/* Adds one measured duration to the group's sum, min, max and histogram. */
+static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32 abi, __u64 d)
+{
+	struct syscall_stats *stats = stats_for(g, nr, abi);
+	__s16 bucket = bucket_of(d);
+	struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
+	struct overflow_bucket_key okey = { .nr = nr, .abi = abi, .bucket = bucket };
+	__u64 one = 1, *count;
+
+	if (stats) {
+		stats->duration_ns += d;
+		if (!stats->min_ns || d < stats->min_ns)
+			stats->min_ns = d;
+		if (d > stats->max_ns)
+			stats->max_ns = d;
+	}
+	count = bpf_map_lookup_elem(&duration_buckets, &key);
+	if (count) {
+		(*count)++;
+		return;
+	}
+	if ((!grouped || admit(g)) && !bpf_map_update_elem(&duration_buckets, &key, &one, BPF_NOEXIST))
+		return;
+	count = bpf_map_lookup_elem(&duration_buckets, &key);
+	if (count) {
+		(*count)++;
+		return;
+	}
+	increment(&overflow_buckets, &okey);
+}
+
 SEC("raw_tracepoint/sys_enter")
 int syscalls_enter(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -359,7 +411,6 @@ int syscalls_exit(struct bpf_raw_tracepoint_args *ctx)
 	long ret = (long)ctx->args[1];
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task;
-	struct syscall_stats *stats;
 	struct inflight *inflight;
 	struct group_key g = {};
 	__u32 nr;
@@ -378,11 +429,9 @@ int syscalls_exit(struct bpf_raw_tracepoint_args *ctx)
 	inflight->nr = NO_SYSCALL;
 	group_of(&g, task, pid_tgid);
 
-	if (measure_duration) {
-		stats = stats_for(&g, nr, inflight->abi);
-		if (stats)
-			stats->duration_ns += bpf_ktime_get_ns() - inflight->start_ns;
-	}
+	/* A start of 0 means the entry was recorded with timing off. */
+	if (measure_duration && inflight->start_ns)
+		record_duration(&g, nr, inflight->abi, bpf_ktime_get_ns() - inflight->start_ns);
 	if (count_errors && ret < 0 && ret >= -MAX_ERRNO)
 		count_error(&g, nr, inflight->abi, -ret);
 	return 0;

@@ -42,7 +42,29 @@ struct syscall_key {
 
 struct syscall_stats {
 	__u64 calls;
-	__u64 duration_ns;
+	__u64 duration_ns; /* sum of measured durations */
+	__u64 min_ns;      /* 0 until a duration is measured */
+	__u64 max_ns;
+};
+
+/* Duration histograms: OTel base-2 exponential buckets, bucket i holding
+ * durations in (2^(i/2^scale), 2^((i+1)/2^scale)] seconds. The loader
+ * writes the bucket bounds in ns for the configured scale (0..3), from
+ * 2^-30 s (below 1 ns) to 2^22 s (48 days), into duration_bounds. */
+#define MAX_DURATION_BOUNDS (52 * 8 + 1)
+
+struct bucket_key {
+	struct group_key group;
+	__u32 nr;
+	__u16 abi;
+	__s16 bucket;
+};
+
+/* Histogram buckets of groups that did not fit in the maps. */
+struct overflow_bucket_key {
+	__u32 nr;
+	__u16 abi;
+	__s16 bucket;
 };
 
 struct error_key {

@@ -13,6 +13,14 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type syscallsBucketKey struct {
+	_      structs.HostLayout
+	Group  syscallsGroupKey
+	Nr     uint32
+	Abi    uint16
+	Bucket int16
+}
+
 type syscallsErrorKey struct {
 	_     structs.HostLayout
 	Group syscallsGroupKey
@@ -42,6 +50,13 @@ type syscallsInflight struct {
 	Abi     uint32
 }
 
+type syscallsOverflowBucketKey struct {
+	_      structs.HostLayout
+	Nr     uint32
+	Abi    uint16
+	Bucket int16
+}
+
 type syscallsOverflowErrorKey struct {
 	_     structs.HostLayout
 	Nr    uint32
@@ -60,6 +75,8 @@ type syscallsSyscallStats struct {
 	_          structs.HostLayout
 	Calls      uint64
 	DurationNs uint64
+	MinNs      uint64
+	MaxNs      uint64
 }
 
 // Names of all BPF objects in the ELF.
@@ -68,6 +85,7 @@ type syscallsSyscallStats struct {
 const (
 	syscallsMapArrayStats        = "array_stats"
 	syscallsMapDroppedUpdates    = "dropped_updates"
+	syscallsMapDurationBuckets   = "duration_buckets"
 	syscallsMapErrorCounts       = "error_counts"
 	syscallsMapExitedTasks       = "exited_tasks"
 	syscallsMapFilterCgroupSet   = "filter_cgroup_set"
@@ -76,17 +94,21 @@ const (
 	syscallsMapGroupStats        = "group_stats"
 	syscallsMapGroups            = "groups"
 	syscallsMapInflightSyscalls  = "inflight_syscalls"
+	syscallsMapOverflowBuckets   = "overflow_buckets"
 	syscallsMapOverflowErrors    = "overflow_errors"
 	syscallsProgSyscallsEnter    = "syscalls_enter"
 	syscallsProgSyscallsExit     = "syscalls_exit"
 	syscallsProgSyscallsTaskExit = "syscalls_task_exit"
 	syscallsVarAllowHighSyscalls = "allow_high_syscalls"
+	syscallsVarBoundCount        = "bound_count"
 	syscallsVarCountCalls        = "count_calls"
 	syscallsVarCountErrors       = "count_errors"
+	syscallsVarDurationBounds    = "duration_bounds"
 	syscallsVarFilterCgroupCount = "filter_cgroup_count"
 	syscallsVarFilterComms       = "filter_comms"
 	syscallsVarFilterPids        = "filter_pids"
 	syscallsVarFilterSyscalls    = "filter_syscalls"
+	syscallsVarFirstBound        = "first_bound"
 	syscallsVarGroupByCgroup     = "group_by_cgroup"
 	syscallsVarGroupByProcess    = "group_by_process"
 	syscallsVarGroupByThread     = "group_by_thread"
@@ -148,6 +170,7 @@ type syscallsProgramSpecs struct {
 type syscallsMapSpecs struct {
 	ArrayStats       *ebpf.MapSpec `ebpf:"array_stats"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
+	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
 	ExitedTasks      *ebpf.MapSpec `ebpf:"exited_tasks"`
 	FilterCgroupSet  *ebpf.MapSpec `ebpf:"filter_cgroup_set"`
@@ -156,6 +179,7 @@ type syscallsMapSpecs struct {
 	GroupStats       *ebpf.MapSpec `ebpf:"group_stats"`
 	Groups           *ebpf.MapSpec `ebpf:"groups"`
 	InflightSyscalls *ebpf.MapSpec `ebpf:"inflight_syscalls"`
+	OverflowBuckets  *ebpf.MapSpec `ebpf:"overflow_buckets"`
 	OverflowErrors   *ebpf.MapSpec `ebpf:"overflow_errors"`
 }
 
@@ -164,12 +188,15 @@ type syscallsMapSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsVariableSpecs struct {
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
+	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
 	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
+	DurationBounds    *ebpf.VariableSpec `ebpf:"duration_bounds"`
 	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
 	FilterPids        *ebpf.VariableSpec `ebpf:"filter_pids"`
 	FilterSyscalls    *ebpf.VariableSpec `ebpf:"filter_syscalls"`
+	FirstBound        *ebpf.VariableSpec `ebpf:"first_bound"`
 	GroupByCgroup     *ebpf.VariableSpec `ebpf:"group_by_cgroup"`
 	GroupByProcess    *ebpf.VariableSpec `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.VariableSpec `ebpf:"group_by_thread"`
@@ -200,6 +227,7 @@ func (o *syscallsObjects) Close() error {
 type syscallsMaps struct {
 	ArrayStats       *ebpf.Map `ebpf:"array_stats"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
+	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
 	ExitedTasks      *ebpf.Map `ebpf:"exited_tasks"`
 	FilterCgroupSet  *ebpf.Map `ebpf:"filter_cgroup_set"`
@@ -208,6 +236,7 @@ type syscallsMaps struct {
 	GroupStats       *ebpf.Map `ebpf:"group_stats"`
 	Groups           *ebpf.Map `ebpf:"groups"`
 	InflightSyscalls *ebpf.Map `ebpf:"inflight_syscalls"`
+	OverflowBuckets  *ebpf.Map `ebpf:"overflow_buckets"`
 	OverflowErrors   *ebpf.Map `ebpf:"overflow_errors"`
 }
 
@@ -215,6 +244,7 @@ func (m *syscallsMaps) Close() error {
 	return _SyscallsClose(
 		m.ArrayStats,
 		m.DroppedUpdates,
+		m.DurationBuckets,
 		m.ErrorCounts,
 		m.ExitedTasks,
 		m.FilterCgroupSet,
@@ -223,6 +253,7 @@ func (m *syscallsMaps) Close() error {
 		m.GroupStats,
 		m.Groups,
 		m.InflightSyscalls,
+		m.OverflowBuckets,
 		m.OverflowErrors,
 	)
 }
@@ -232,12 +263,15 @@ func (m *syscallsMaps) Close() error {
 // It can be passed to loadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsVariables struct {
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
+	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
 	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
+	DurationBounds    *ebpf.Variable `ebpf:"duration_bounds"`
 	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`
 	FilterPids        *ebpf.Variable `ebpf:"filter_pids"`
 	FilterSyscalls    *ebpf.Variable `ebpf:"filter_syscalls"`
+	FirstBound        *ebpf.Variable `ebpf:"first_bound"`
 	GroupByCgroup     *ebpf.Variable `ebpf:"group_by_cgroup"`
 	GroupByProcess    *ebpf.Variable `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.Variable `ebpf:"group_by_thread"`

@@ -15,14 +15,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+	"google.golang.org/protobuf/encoding/protodelim"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 )
@@ -117,6 +121,9 @@ func TestCollectorExportsExactCounts(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "pid %d: want %v in the file export, last seen %v", pid, want, got)
 	t.Logf("file exporter, pid %d: %v", pid, filterKeys(got, want))
 
+	// The duration histogram reaches Prometheus as a native histogram.
+	checkNativeHistogram(t, "http://"+prom+"/metrics", pid)
+
 	// The Prometheus exporter serves the same numbers.
 	body := httpGet(t, "http://"+prom+"/metrics")
 	for _, line := range []string{
@@ -191,6 +198,51 @@ func filterKeys(got, want map[string]int64) map[string]int64 {
 		out[k] = got[k]
 	}
 	return out
+}
+
+// checkNativeHistogram scrapes the Prometheus exporter in the protobuf
+// format (the only one carrying native histograms) and checks pid's
+// getppid duration histogram: exponential schema 3, a count of one per
+// call, and a positive sum.
+func checkNativeHistogram(t *testing.T, url string, pid int) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	r := bufio.NewReader(resp.Body)
+	for {
+		var mf dto.MetricFamily
+		err := protodelim.UnmarshalFrom(r, &mf)
+		if err == io.EOF {
+			break
+		}
+		require.NoError(t, err)
+		if !strings.HasPrefix(mf.GetName(), "syscall_duration") {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["process_pid"] != strconv.Itoa(pid) || labels["syscall_name"] != "getppid" {
+				continue
+			}
+			h := m.GetHistogram()
+			require.NotNil(t, h, "%s is not a histogram", mf.GetName())
+			assert.EqualValues(t, 3, h.GetSchema(), "native histogram schema = OTel scale")
+			assert.EqualValues(t, 2024, h.GetSampleCount())
+			assert.Positive(t, h.GetSampleSum())
+			assert.NotEmpty(t, h.GetPositiveSpan(), "not a native histogram")
+			t.Logf("prometheus native histogram %s{pid=%d,getppid}: count %d, sum %gs, schema %d, %d spans",
+				mf.GetName(), pid, h.GetSampleCount(), h.GetSampleSum(), h.GetSchema(), len(h.GetPositiveSpan()))
+			return
+		}
+	}
+	t.Errorf("no syscall_duration native histogram for pid %d getppid", pid)
 }
 
 func httpGet(t *testing.T, url string) string {
@@ -282,4 +334,57 @@ func TestOwnPIDNamespaceFails(t *testing.T) {
 	assert.Contains(t, string(out), "runs in its own PID namespace")
 	assert.Contains(t, string(out), "hostPID: true")
 	assert.NotContains(t, string(out), "goroutine ")
+}
+
+// TestSIGKILLLeavesNothingAttached: the programs and links are owned by the
+// collector's file descriptors, so a SIGKILL leaves nothing in the kernel,
+// and a restart starts clean.
+func TestSIGKILLLeavesNothingAttached(t *testing.T) {
+	bin := collectorBinary(t)
+	// The programs a process holds, from its file descriptors' fdinfo.
+	ourPrograms := func(pid int) []int {
+		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fdinfo", pid))
+		require.NoError(t, err)
+		var ids []int
+		for _, fd := range fds {
+			info, err := os.ReadFile(fmt.Sprintf("/proc/%d/fdinfo/%s", pid, fd.Name()))
+			if err != nil {
+				continue
+			}
+			for _, line := range strings.Split(string(info), "\n") {
+				if v, ok := strings.CutPrefix(line, "prog_id:"); ok {
+					id, err := strconv.Atoi(strings.TrimSpace(v))
+					require.NoError(t, err)
+					if !slices.Contains(ids, id) {
+						ids = append(ids, id)
+					}
+				}
+			}
+		}
+		return ids
+	}
+	for round := range 2 {
+		out := filepath.Join(t.TempDir(), "metrics.jsonl")
+		cmd := exec.Command(bin, "--config", "../testdata/e2e.yaml")
+		cmd.Env = append(os.Environ(), "SYSCALLS_E2E_OUT="+out, "SYSCALLS_E2E_PROM="+freeAddr(t))
+		logs := newSyncBuffer()
+		cmd.Stdout, cmd.Stderr = logs, logs
+		require.NoError(t, cmd.Start())
+		require.Eventually(t, func() bool { return strings.Contains(logs.String(), "Everything is ready") },
+			60*time.Second, 100*time.Millisecond, "round %d: the collector did not start:\n%s", round, logs.String())
+		ids := ourPrograms(cmd.Process.Pid)
+		require.Len(t, ids, 3, "round %d: the collector's programs", round)
+
+		require.NoError(t, cmd.Process.Kill())
+		_ = cmd.Wait()
+		require.Eventually(t, func() bool {
+			for _, id := range ids {
+				if exec.Command("bpftool", "prog", "show", "id", strconv.Itoa(id)).Run() == nil {
+					return false
+				}
+			}
+			return true
+		}, 10*time.Second, 100*time.Millisecond, "round %d: programs %v outlived the SIGKILLed collector", round, ids)
+		t.Logf("round %d: programs %v gone after SIGKILL", round, ids)
+	}
 }

@@ -55,6 +55,15 @@ type Config struct {
 	// and exported; the counts of further groups go to one overflow group.
 	MaxGroups int `mapstructure:"max_groups"`
 
+	// Duration shapes the syscall.duration histogram.
+	Duration DurationConfig `mapstructure:"duration"`
+
+	// ProgramStats turns on the kernel's BPF statistics so that the
+	// receiver's own telemetry reports its programs' run time and count.
+	// Off by default: while on, every BPF program on the host pays for
+	// two clock reads per run.
+	ProgramStats bool `mapstructure:"program_stats"`
+
 	_ struct{}
 }
 
@@ -70,6 +79,15 @@ type FilterConfig struct {
 	_ struct{}
 }
 
+// DurationConfig shapes the syscall.duration exponential histogram.
+type DurationConfig struct {
+	// MaxScale is the histogram's scale, 0 to 3: 2^scale buckets per
+	// doubling (0 gives factor-2 buckets, 3 gives ±4.5 %).
+	MaxScale int `mapstructure:"max_scale"`
+
+	_ struct{}
+}
+
 func createDefaultConfig() *Config {
 	controller := scraperhelper.NewDefaultControllerConfig()
 	controller.CollectionInterval = 10 * time.Second
@@ -79,6 +97,7 @@ func createDefaultConfig() *Config {
 		GroupBy:              []string{GroupByProcess},
 		ExcludeSelf:          true,
 		MaxGroups:            bpf.DefaultMaxGroups,
+		Duration:             DurationConfig{MaxScale: bpf.MaxDurationScale},
 	}
 }
 
@@ -98,6 +117,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxGroups < 1 || c.MaxGroups > maxGroupsLimit {
 		errs = append(errs, fmt.Errorf("max_groups: %d is out of range: it must be between 1 and %d", c.MaxGroups, maxGroupsLimit))
+	}
+	if c.Duration.MaxScale < 0 || c.Duration.MaxScale > bpf.MaxDurationScale {
+		errs = append(errs, fmt.Errorf("duration.max_scale: %d is out of range: it must be between 0 and %d", c.Duration.MaxScale, bpf.MaxDurationScale))
 	}
 	errs = append(errs, c.Filter.validate()...)
 	return errors.Join(errs...)
@@ -179,6 +201,7 @@ func (c *Config) bpfOptions() (bpf.Options, error) {
 		CountErrors:     c.Metrics.SyscallErrors.Enabled,
 		MeasureDuration: c.Metrics.SyscallDuration.Enabled,
 		MaxGroups:       uint32(c.MaxGroups),
+		DurationScale:   c.Duration.MaxScale,
 		Filter:          bpf.Filter{Comms: c.Filter.Comms},
 	}
 	if c.ExcludeSelf {

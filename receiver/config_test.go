@@ -193,6 +193,8 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{name: "zero_max_groups", want: []string{"max_groups: 0 is out of range: it must be between 1 and 100000"}},
 		{name: "huge_max_groups", want: []string{"max_groups: 100000000 is out of range: it must be between 1 and 100000"}},
 		{name: "unknown_filter_key", atUnmarshal: true, want: []string{"filter", "invalid keys: pid"}},
+		{name: "bad_scale", want: []string{"duration.max_scale: 4 is out of range: it must be between 0 and 3"}},
+		{name: "negative_scale", want: []string{"duration.max_scale: -1 is out of range: it must be between 0 and 3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

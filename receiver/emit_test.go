@@ -50,13 +50,20 @@ const (
 func testCounts() *bpf.Counts {
 	return &bpf.Counts{
 		Syscalls: map[bpf.SyscallKey]bpf.Stats{
-			{Group: pg(1200), Nr: nrRead}:      {Calls: 100, DurationNs: 1_500_000_000},
-			{Group: pg(1200), Nr: nrOpenat}:    {Calls: 40, DurationNs: 250},
+			{Group: pg(1200), Nr: nrRead}:      {Calls: 100, DurationNs: 1_500_000_000, MinNs: 1_000, MaxNs: 1_000_000_000},
+			{Group: pg(1200), Nr: nrOpenat}:    {Calls: 40, DurationNs: 250, MinNs: 5, MaxNs: 10},
 			{Group: pg(1200), Nr: nrUnnamed}:   {Calls: 3}, // no duration: no point
-			{Group: pg(3400), Nr: nrWrite}:     {Calls: 7, DurationNs: 7_000},
+			{Group: pg(3400), Nr: nrWrite}:     {Calls: 7, DurationNs: 7_000, MinNs: 1_000, MaxNs: 1_000},
 			{Group: pg(3400), Nr: nrExecve}:    {Calls: 1, DurationNs: 2_000_000},
 			{Group: pg(5600), Nr: nrGetpid}:    {Calls: 5, DurationNs: 123_456_789},
 			{Group: pg(7800), Nr: nrExitGroup}: {Calls: 1}, // never returns
+		},
+		// Bucket indexes at scale 3: 1 µs is in -160, 1 s in -1, 5 ns in -221,
+		// 10 ns in -213.
+		Durations: map[bpf.SyscallKey]bpf.Buckets{
+			{Group: pg(1200), Nr: nrRead}:   {-160: 99, -1: 1},              // 99 × ~1 µs, one 1 s read
+			{Group: pg(1200), Nr: nrOpenat}: {-221: 10, -214: 20, -213: 10}, // 5 to 10 ns
+			{Group: pg(3400), Nr: nrWrite}:  {-160: 7},
 		},
 		Errors: map[bpf.ErrorKey]uint64{
 			{Group: pg(1200), Nr: nrOpenat, Errno: 2}:   12, // ENOENT
@@ -85,11 +92,21 @@ func testProcs() map[bpf.Group]groupInfo {
 // systemWide is what the kernel reports for testCounts when counting
 // system-wide: the same totals, all under TGID 0.
 func systemWide(c *bpf.Counts) *bpf.Counts {
-	out := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}}
+	out := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}, Durations: map[bpf.SyscallKey]bpf.Buckets{}}
 	for k, v := range c.Syscalls {
 		k.Group = bpf.Group{}
 		prev := out.Syscalls[k]
-		out.Syscalls[k] = bpf.Stats{Calls: prev.Calls + v.Calls, DurationNs: prev.DurationNs + v.DurationNs}
+		out.Syscalls[k] = bpf.Stats{Calls: prev.Calls + v.Calls, DurationNs: prev.DurationNs + v.DurationNs,
+			MinNs: max(prev.MinNs, v.MinNs), MaxNs: max(prev.MaxNs, v.MaxNs)}
+	}
+	for k, v := range c.Durations {
+		k.Group = bpf.Group{}
+		if out.Durations[k] == nil {
+			out.Durations[k] = bpf.Buckets{}
+		}
+		for b, n := range v {
+			out.Durations[k][b] += n
+		}
 	}
 	for k, v := range c.Errors {
 		k.Group = bpf.Group{}
@@ -106,11 +123,12 @@ func newTestScraper(t *testing.T, cfg *Config) *syscallsScraper {
 	require.NoError(t, err)
 	set := receivertest.NewNopSettings(metadata.Type)
 	return &syscallsScraper{
-		cfg:      cfg,
-		settings: set,
-		procfs:   t.TempDir(),
-		names:    names,
-		mb:       metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set, metadata.WithStartTime(pcommon.NewTimestampFromTime(testStart))),
+		cfg:       cfg,
+		settings:  set,
+		procfs:    t.TempDir(),
+		names:     names,
+		mb:        metadata.NewMetricsBuilder(cfg.MetricsBuilderConfig, set, metadata.WithStartTime(pcommon.NewTimestampFromTime(testStart))),
+		startTime: pcommon.NewTimestampFromTime(testStart),
 	}
 }
 
@@ -187,7 +205,7 @@ func TestEmitOrder(t *testing.T) {
 		name, _ := dp.Attributes().Get("syscall.name")
 		calls = append(calls, name.Str())
 	}
-	for _, dp := range nginx.At(2).Sum().DataPoints().All() {
+	for _, dp := range nginx.At(1).Sum().DataPoints().All() {
 		name, _ := dp.Attributes().Get("syscall.name")
 		errType, _ := dp.Attributes().Get("error.type")
 		errs = append(errs, name.Str()+"/"+errType.Str())
@@ -209,6 +227,15 @@ func TestEmitTimestamps(t *testing.T) {
 		require.Positive(t, md.DataPointCount())
 		for _, rm := range md.ResourceMetrics().All() {
 			for _, m := range rm.ScopeMetrics().At(0).Metrics().All() {
+				if m.Name() == "syscall.duration" {
+					require.Equal(t, pmetric.MetricTypeExponentialHistogram, m.Type())
+					assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.ExponentialHistogram().AggregationTemporality())
+					for _, dp := range m.ExponentialHistogram().DataPoints().All() {
+						assert.Equal(t, testStart, dp.StartTimestamp().AsTime(), m.Name())
+						assert.Equal(t, testNow, dp.Timestamp().AsTime(), m.Name())
+					}
+					continue
+				}
 				assert.Equal(t, pmetric.MetricTypeSum, m.Type(), m.Name())
 				assert.True(t, m.Sum().IsMonotonic(), m.Name())
 				assert.Equal(t, pmetric.AggregationTemporalityCumulative, m.Sum().AggregationTemporality(), m.Name())

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -13,6 +15,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
@@ -43,14 +47,18 @@ type syscallsScraper struct {
 	procfs   string
 	names    *sysnames.Table
 
-	counters *bpf.Counters
-	cgroups  *cgroupPaths // nil unless grouping by container on a cgroup v2 host
-	mb       *metadata.MetricsBuilder
+	counters  *bpf.Counters
+	startTime pcommon.Timestamp // when counting began: every point's start
+	cgroups   *cgroupPaths      // nil unless grouping by container on a cgroup v2 host
+	mb        *metadata.MetricsBuilder
 	// known holds the groups alive at the last scrape: they are checked
 	// for exit on the next one, and name them if their exit went unseen.
 	// Bounded by max_groups.
 	known   map[bpf.Group]groupInfo
 	dropped uint64
+
+	telemetry *metadata.TelemetryBuilder
+	bpfStats  io.Closer // non-nil while program_stats keeps BPF statistics on
 }
 
 func newSyscallsScraper(cfg *Config, settings receiver.Settings) *syscallsScraper {
@@ -74,15 +82,25 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 				zap.Error(err))
 		}
 	}
+	if s.telemetry, err = metadata.NewTelemetryBuilder(s.settings.TelemetrySettings); err != nil {
+		return fmt.Errorf("syscalls receiver: self-telemetry: %w", err)
+	}
 	counters, err := bpf.Load(opts)
 	if err != nil {
+		s.telemetry.Shutdown()
 		return fmt.Errorf("syscalls receiver: %w", err)
 	}
 	s.counters = counters
+	if s.cfg.ProgramStats {
+		if s.bpfStats, err = bpf.EnableStats(); err != nil {
+			s.shutdown(context.Background())
+			return fmt.Errorf("syscalls receiver: program_stats: %w", err)
+		}
+	}
 	s.known = map[bpf.Group]groupInfo{}
 	s.dropped = 0
-	start := pcommon.NewTimestampFromTime(counters.AttachedAt())
-	s.mb = metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings, metadata.WithStartTime(start))
+	s.startTime = pcommon.NewTimestampFromTime(counters.AttachedAt())
+	s.mb = metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings, metadata.WithStartTime(s.startTime))
 	s.settings.Logger.Info("syscall counting attached",
 		zap.Strings("group_by", s.cfg.GroupBy), zap.Bool("exclude_self", s.cfg.ExcludeSelf),
 		zap.Int("max_groups", s.cfg.MaxGroups), zap.String("arch", s.names.Arch()))
@@ -90,25 +108,74 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 }
 
 func (s *syscallsScraper) shutdown(context.Context) error {
-	if s.counters == nil {
-		return nil
+	var errs []error
+	if s.bpfStats != nil {
+		errs = append(errs, s.bpfStats.Close())
+		s.bpfStats = nil
 	}
-	err := s.counters.Close()
-	s.counters = nil
-	return err
+	if s.counters != nil {
+		errs = append(errs, s.counters.Close())
+		s.counters = nil
+	}
+	if s.telemetry != nil {
+		s.telemetry.Shutdown()
+		s.telemetry = nil
+	}
+	return errors.Join(errs...)
 }
 
-// scrape exports every group's counters and forgets those of groups that
-// have ended. The order matters: a group found dead before the counters
-// are read made no syscall after the read, so its totals are final and can
-// be deleted once exported.
-func (s *syscallsScraper) scrape(context.Context) (pmetric.Metrics, error) {
+// scrape exports every group's counters and reports the receiver's own
+// telemetry.
+func (s *syscallsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
 	if s.counters == nil {
 		return pmetric.NewMetrics(), errors.New("syscalls receiver is not started")
 	}
+	began := time.Now()
+	md, counts, err := s.collect()
+	if err == nil {
+		s.recordTelemetry(ctx, counts, time.Since(began))
+	}
+	return md, err
+}
+
+// recordTelemetry reports the receiver's own health and cost through the
+// collector's telemetry.
+func (s *syscallsScraper) recordTelemetry(ctx context.Context, counts *bpf.Counts, took time.Duration) {
+	t := s.telemetry
+	t.ReceiverSyscallsCollectionDuration.Record(ctx, took.Seconds())
+	t.ReceiverSyscallsGroups.Record(ctx, int64(len(counts.Groups)))
+	t.ReceiverSyscallsGroupsLimit.Record(ctx, int64(s.counters.MaxGroups()))
+	t.ReceiverSyscallsDroppedUpdates.Record(ctx, int64(counts.Dropped))
+	var overflow uint64
+	for k, st := range counts.Syscalls {
+		if k.Group == bpf.OverflowGroup {
+			overflow += st.Calls
+		}
+	}
+	t.ReceiverSyscallsOverflowCalls.Record(ctx, int64(overflow))
+	if s.bpfStats == nil {
+		return
+	}
+	stats, err := s.counters.ProgramStats()
+	if err != nil {
+		s.settings.Logger.Warn("could not read BPF program statistics", zap.Error(err))
+		return
+	}
+	for name, st := range stats {
+		attrs := metric.WithAttributes(attribute.String("bpf.program", name))
+		t.ReceiverSyscallsProgramRunCount.Record(ctx, int64(st.RunCount), attrs)
+		t.ReceiverSyscallsProgramRunTime.Record(ctx, st.Runtime.Nanoseconds(), attrs)
+	}
+}
+
+// collect exports every group's counters and forgets those of groups that
+// have ended. The order matters: a group found dead before the counters
+// are read made no syscall after the read, so its totals are final and can
+// be deleted once exported.
+func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 	exited, err := s.counters.ExitedTasks()
 	if err != nil {
-		return pmetric.NewMetrics(), err
+		return pmetric.NewMetrics(), nil, err
 	}
 	infos := map[bpf.Group]groupInfo{}
 	dead := map[bpf.Group]bool{}
@@ -132,7 +199,7 @@ func (s *syscallsScraper) scrape(context.Context) (pmetric.Metrics, error) {
 
 	counts, err := s.counters.ReadCounts()
 	if err != nil {
-		return pmetric.NewMetrics(), err
+		return pmetric.NewMetrics(), nil, err
 	}
 	s.warnDropped(counts)
 
@@ -177,7 +244,7 @@ func (s *syscallsScraper) scrape(context.Context) (pmetric.Metrics, error) {
 		s.settings.Logger.Warn("could not forget ended groups", zap.Error(err))
 	}
 	s.known = known
-	return metrics, nil
+	return metrics, counts, nil
 }
 
 // taskOf is the process or thread a group belongs to (zero for none).
@@ -298,22 +365,67 @@ func (s *syscallsScraper) emit(counts *bpf.Counts, infos map[bpf.Group]groupInfo
 			return cmp.Or(cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr), cmp.Compare(a.Errno, b.Errno))
 		})
 		for _, k := range p.stats {
-			st := counts.Syscalls[k]
-			name, abi := s.syscallName(k.Nr, k.ABI)
-			if st.Calls > 0 {
+			if st := counts.Syscalls[k]; st.Calls > 0 {
+				name, abi := s.syscallName(k.Nr, k.ABI)
 				s.mb.RecordSyscallCallsDataPoint(now, int64(st.Calls), name, abi)
-			}
-			if st.DurationNs > 0 {
-				s.mb.RecordSyscallDurationDataPoint(now, float64(st.DurationNs)/1e9, name, abi)
 			}
 		}
 		for _, k := range p.errors {
 			name, abi := s.syscallName(k.Nr, k.ABI)
 			s.mb.RecordSyscallErrorsDataPoint(now, int64(counts.Errors[k]), name, abi, errnoName(k.Errno))
 		}
-		s.mb.EmitForResource(metadata.WithResource(s.resource(g, infos[g])))
+		s.mb.EmitForResource(metadata.WithResource(s.resource(g, infos[g])),
+			metadata.WithMetrics(func(ms pmetric.MetricSlice) { s.appendDurations(ms, counts, p.stats, now) }))
 	}
 	return s.mb.Emit()
+}
+
+// appendDurations adds the group's syscall.duration exponential histogram:
+// one point per syscall whose durations were measured.
+func (s *syscallsScraper) appendDurations(ms pmetric.MetricSlice, counts *bpf.Counts, keys []bpf.SyscallKey, now pcommon.Timestamp) {
+	if !s.cfg.Metrics.SyscallDuration.Enabled {
+		return
+	}
+	var m pmetric.Metric
+	for _, k := range keys {
+		buckets := counts.Durations[k]
+		if len(buckets) == 0 {
+			continue
+		}
+		if m == (pmetric.Metric{}) {
+			m = ms.AppendEmpty()
+			m.SetName("syscall.duration")
+			m.SetDescription("Time spent inside syscalls, from entry to return (wall time).")
+			m.SetUnit("s")
+			m.SetEmptyExponentialHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityCumulative)
+		}
+		st := counts.Syscalls[k]
+		dp := m.ExponentialHistogram().DataPoints().AppendEmpty()
+		name, abi := s.syscallName(k.Nr, k.ABI)
+		dp.Attributes().PutStr("syscall.name", name)
+		dp.Attributes().PutStr("syscall.abi", abi)
+		dp.SetStartTimestamp(s.startTime)
+		dp.SetTimestamp(now)
+		dp.SetScale(int32(s.cfg.Duration.MaxScale))
+		dp.SetSum(float64(st.DurationNs) / 1e9)
+		dp.SetMin(float64(st.MinNs) / 1e9)
+		dp.SetMax(float64(st.MaxNs) / 1e9)
+
+		lowest, highest := int32(math.MaxInt32), int32(math.MinInt32)
+		var total uint64
+		for b, n := range buckets {
+			lowest, highest = min(lowest, b), max(highest, b)
+			total += n
+		}
+		dp.SetCount(total)
+		positive := dp.Positive()
+		positive.SetOffset(lowest)
+		dense := positive.BucketCounts()
+		dense.EnsureCapacity(int(highest - lowest + 1))
+		for b := lowest; b <= highest; b++ {
+			dense.Append(buckets[b])
+		}
+	}
 }
 
 func (s *syscallsScraper) resource(g bpf.Group, info groupInfo) pcommon.Resource {

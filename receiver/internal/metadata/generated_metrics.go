@@ -149,7 +149,7 @@ type metricSyscallDuration struct {
 // init fills syscall.duration metric with initial data.
 func (m *metricSyscallDuration) init() {
 	m.data.SetName("syscall.duration")
-	m.data.SetDescription("Total time spent inside syscalls, from entry to return, summed in the kernel.")
+	m.data.SetDescription("Time spent inside syscalls, from entry to return (wall time, so blocking syscalls count the time they waited), as an exponential histogram (base-2 buckets at duration.max_scale, with count, sum, min and max) filled in the kernel. mdatagen cannot generate histograms, so the receiver builds this metric itself; the type in the table below is therefore not the emitted one.")
 	m.data.SetUnit("s")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)

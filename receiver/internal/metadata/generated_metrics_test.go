@@ -196,7 +196,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["syscall.duration"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Total time spent inside syscalls, from entry to return, summed in the kernel.", mi.Description())
+						assert.Equal(t, "Time spent inside syscalls, from entry to return (wall time, so blocking syscalls count the time they waited), as an exponential histogram (base-2 buckets at duration.max_scale, with count, sum, min and max) filled in the kernel. mdatagen cannot generate histograms, so the receiver builds this metric itself; the type in the table below is therefore not the emitted one.", mi.Description())
 						assert.Equal(t, "s", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -216,7 +216,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["syscall.duration"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Total time spent inside syscalls, from entry to return, summed in the kernel.", mi.Description())
+						assert.Equal(t, "Time spent inside syscalls, from entry to return (wall time, so blocking syscalls count the time they waited), as an exponential histogram (base-2 buckets at duration.max_scale, with count, sum, min and max) filled in the kernel. mdatagen cannot generate histograms, so the receiver builds this metric itself; the type in the table below is therefore not the emitted one.", mi.Description())
 						assert.Equal(t, "s", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())

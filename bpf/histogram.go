@@ -1,0 +1,51 @@
+//go:build linux
+
+package bpf
+
+import (
+	"math/big"
+)
+
+// Duration histograms are OTel base-2 exponential histograms of seconds:
+// bucket i holds (2^(i/2^scale), 2^((i+1)/2^scale)] s.
+const (
+	// MaxDurationScale is the finest scale the kernel supports: 8 buckets
+	// per doubling (about ±4.5 %).
+	MaxDurationScale = 3
+	// The bounds span 2^-30 s (under 1 ns) to 2^22 s (48 days); longer
+	// syscalls land in the last bucket.
+	lowestOctave  = -30
+	highestOctave = 22
+	// maxDurationBounds is MAX_DURATION_BOUNDS in syscalls.h.
+	maxDurationBounds = (highestOctave-lowestOctave)<<MaxDurationScale + 1
+)
+
+// durationBounds returns the bucket bounds the kernel compares durations
+// (integer ns) with: bounds[j] = floor(1e9 * 2^(k/2^scale)) for
+// k = first+j. For an integer d, d <= bounds[j] exactly when d/1e9 <=
+// 2^(k/2^scale), so the kernel's bucket is exact.
+func durationBounds(scale int) (first int32, bounds []uint64) {
+	perOctave := 1 << scale
+	first = int32(lowestOctave * perOctave)
+	last := int32(highestOctave * perOctave)
+	for k := first; k <= last; k++ {
+		bounds = append(bounds, boundNs(k, scale))
+	}
+	return first, bounds
+}
+
+// boundNs is floor(1e9 * 2^(k/2^scale)), computed with 512-bit floats:
+// where the bound is irrational no integer lies within the rounding error,
+// and where it is rational the arithmetic is exact.
+func boundNs(k int32, scale int) uint64 {
+	perOctave := int32(1) << scale
+	octave, step := k>>scale, k&(perOctave-1) // k = octave*2^scale + step
+	x := new(big.Float).SetPrec(512).SetInt64(1 << step)
+	for range scale { // 2^(step/2^scale) = (2^step)^(1/2^scale)
+		x.Sqrt(x)
+	}
+	x.Mul(x, new(big.Float).SetPrec(512).SetInt64(1e9))
+	x.SetMantExp(x, int(octave))
+	ns, _ := x.Uint64() // truncates: floor for positive values
+	return ns
+}

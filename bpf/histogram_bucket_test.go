@@ -1,0 +1,206 @@
+//go:build linux
+
+package bpf
+
+import (
+	"math"
+	"math/big"
+	"math/rand/v2"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
+)
+
+var billion = big.NewInt(1e9)
+
+// leq tells whether a/1e9 <= 2^(k/2^scale), exactly, in integers:
+// a^n <= 1e9^n * 2^k with n = 2^scale (multiplying by 2^-k when k < 0).
+func leq(a uint64, k int32, scale int) bool {
+	n := int64(1) << scale
+	lhs := new(big.Int).Exp(new(big.Int).SetUint64(a), big.NewInt(n), nil)
+	rhs := new(big.Int).Exp(billion, big.NewInt(n), nil)
+	if k >= 0 {
+		rhs.Lsh(rhs, uint(k))
+	} else {
+		lhs.Lsh(lhs, uint(-k))
+	}
+	return lhs.Cmp(rhs) <= 0
+}
+
+// referenceBucket is the OTel exponential-histogram index of d ns in
+// seconds at scale: the i with 2^(i/2^s) < d/1e9 <= 2^((i+1)/2^s),
+// computed exactly; a float estimate only picks where to start.
+func referenceBucket(d uint64, scale int) int32 {
+	k := int32(math.Floor(math.Log2(float64(d)/1e9)*float64(int(1)<<scale))) - 2
+	for !leq(d, k, scale) {
+		k++
+	}
+	for leq(d, k-1, scale) {
+		k--
+	}
+	return k - 1
+}
+
+// TestDurationBoundsExact: every bound is floor(1e9 * 2^(k/2^scale)).
+func TestDurationBoundsExact(t *testing.T) {
+	for scale := range MaxDurationScale + 1 {
+		first, bounds := durationBounds(scale)
+		require.LessOrEqual(t, len(bounds), maxDurationBounds)
+		for j, b := range bounds {
+			k := first + int32(j)
+			require.True(t, leq(b, k, scale), "scale %d k %d: %d ns is above the bound", scale, k, b)
+			require.False(t, leq(b+1, k, scale), "scale %d k %d: %d ns is not the floor", scale, k, b)
+		}
+		require.Zero(t, bounds[0], "the first bound is below 1 ns")
+	}
+}
+
+// TestKernelBucketIndex feeds the same integers to the kernel's bucket_of
+// (through BPF_PROG_TEST_RUN) and to the exact reference, at every scale:
+// small values, every bound and its neighbours, powers of two in ns and in
+// seconds, and log-uniform random durations.
+func TestKernelBucketIndex(t *testing.T) {
+	const indexOffset = 100000 // INDEX_OFFSET in histogram_test.bpf.c
+	rng := rand.New(rand.NewPCG(1, 2))
+	for scale := range MaxDurationScale + 1 {
+		spec, err := loadHistogramTest()
+		require.NoError(t, err)
+		first, bounds := durationBounds(scale)
+		var boundArray [maxDurationBounds]uint64
+		copy(boundArray[:], bounds)
+		require.NoError(t, spec.Variables["first_bound"].Set(first))
+		require.NoError(t, spec.Variables["bound_count"].Set(uint32(len(bounds))))
+		require.NoError(t, spec.Variables["duration_bounds"].Set(boundArray))
+		var objs histogramTestObjects
+		require.NoError(t, spec.LoadAndAssign(&objs, nil))
+		defer objs.Close()
+
+		values := []uint64{}
+		for v := uint64(1); v <= 3000; v++ {
+			values = append(values, v)
+		}
+		for _, b := range bounds[1:] {
+			values = append(values, b-1, b, b+1)
+		}
+		for i := range 63 {
+			values = append(values, 1<<i, 1<<i+1)
+		}
+		for k := -29; k <= highestOctave-1; k++ {
+			if s := math.Ldexp(1e9, k); s >= 1 {
+				values = append(values, uint64(s), uint64(s)+1)
+			}
+		}
+		for range 3000 {
+			values = append(values, uint64(math.Exp2(rng.Float64()*60)))
+		}
+
+		lastIndex := first + int32(len(bounds)) - 2
+		checked := 0
+		for _, v := range values {
+			if v == 0 {
+				continue
+			}
+			ret, err := objs.BucketOfArg.Run(&ebpf.RunOptions{Context: []uint64{v}})
+			require.NoError(t, err)
+			want := min(referenceBucket(v, scale), lastIndex)
+			require.Equal(t, want, int32(ret)-indexOffset, "scale %d, %d ns", scale, v)
+			checked++
+		}
+		t.Logf("scale %d: %d values, kernel index == exact index", scale, checked)
+	}
+}
+
+// TestDurationHistogram: ten sleeps of 18.7 ms land in the bucket holding
+// 18.7 ms (at scale 0 every one of them; at scale 3, whose buckets are
+// 9 % wide, within the next bucket at worst on a loaded machine), the sum
+// is within 10 % of 187 ms, and a tight getppid loop lands in
+// sub-microsecond buckets.
+func TestDurationHistogram(t *testing.T) {
+	bin, err := workload.BuildNanosleeper(t.TempDir())
+	require.NoError(t, err)
+	const sleeps, sleepUs, getppids = 10, 18700, 5000
+	for _, scale := range []int{0, 3} {
+		opts := allOn(true)
+		opts.DurationScale = scale
+		c := load(t, opts)
+		pid, err := workload.RunNanosleeper(bin, sleeps, sleepUs, getppids)
+		require.NoError(t, err)
+		counts, err := c.ReadCounts()
+		require.NoError(t, err)
+		g := processGroup(t, counts, pid)
+
+		sleep := SyscallKey{g, unix.SYS_CLOCK_NANOSLEEP, ABINative}
+		want := referenceBucket(sleepUs*1000, scale)
+		buckets := counts.Durations[sleep]
+		t.Logf("scale %d: clock_nanosleep buckets %v (18.7 ms is bucket %d), stats %+v", scale, buckets, want, counts.Syscalls[sleep])
+		if scale == 0 {
+			assert.Equal(t, Buckets{want: sleeps}, buckets)
+		} else {
+			assert.EqualValues(t, sleeps, buckets[want]+buckets[want+1])
+		}
+		sum := float64(counts.Syscalls[sleep].DurationNs)
+		assert.InDelta(t, sleeps*sleepUs*1000, sum, 0.1*sleeps*sleepUs*1000)
+		assert.GreaterOrEqual(t, counts.Syscalls[sleep].MinNs, uint64(sleepUs*1000))
+		assert.GreaterOrEqual(t, counts.Syscalls[sleep].MaxNs, counts.Syscalls[sleep].MinNs)
+
+		fast := counts.Durations[SyscallKey{g, unix.SYS_GETPPID, ABINative}]
+		var total uint64
+		for b, n := range fast {
+			total += n
+			if b >= 0 { // bucket 0 starts at 1 s; sub-µs buckets are far below
+				t.Errorf("getppid took a second?")
+			}
+		}
+		assert.EqualValues(t, getppids, total)
+		oneMicro := referenceBucket(1000, scale)
+		var subMicro uint64
+		for b, n := range fast {
+			if b < oneMicro {
+				subMicro += n
+			}
+		}
+		t.Logf("scale %d: %d of %d getppid calls under 1 µs", scale, subMicro, total)
+		assert.Greater(t, subMicro, uint64(getppids/2), "most getppid calls take under a microsecond")
+		c.Close()
+	}
+}
+
+// TestNoStaleDurations: a syscall that entered before the programs were
+// attached is not timed when it returns (no enter was seen), and a process
+// killed inside a blocking syscall leaves a sane duration and nothing else.
+func TestNoStaleDurations(t *testing.T) {
+	early := exec.Command("sleep", "0.3")
+	require.NoError(t, early.Start())
+	time.Sleep(50 * time.Millisecond) // inside its clock_nanosleep
+	c := load(t, allOn(true))
+
+	killed := exec.Command("sleep", "30")
+	require.NoError(t, killed.Start())
+	time.Sleep(100 * time.Millisecond)
+	require.NoError(t, killed.Process.Kill())
+	_ = killed.Wait()
+	require.NoError(t, early.Wait())
+	attachedFor := time.Since(c.AttachedAt())
+
+	counts, err := c.ReadCounts()
+	require.NoError(t, err)
+	for k, st := range counts.Syscalls {
+		switch k.Group.TGID {
+		case uint32(early.Process.Pid):
+			if k.Nr == unix.SYS_CLOCK_NANOSLEEP || k.Nr == unix.SYS_NANOSLEEP {
+				assert.Zero(t, st.DurationNs, "the sleep that began before attaching was timed")
+				assert.Empty(t, counts.Durations[k])
+			}
+		case uint32(killed.Process.Pid):
+			assert.LessOrEqual(t, st.MaxNs, uint64(attachedFor), "%v took longer than the test", k)
+		}
+		assert.LessOrEqual(t, st.MaxNs, uint64(attachedFor), "an absurd duration for %v", k)
+	}
+}

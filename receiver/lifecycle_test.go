@@ -1,0 +1,118 @@
+package receiver
+
+import (
+	"context"
+	"errors"
+	"os"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/receiver/receivertest"
+
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
+	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+)
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/fd")
+	require.NoError(t, err)
+	return len(entries)
+}
+
+// TestStartShutdown200Times: loading and unloading 200 times in one process
+// leaves no file descriptor, goroutine or kernel program behind.
+func TestStartShutdown200Times(t *testing.T) {
+	cycle := func() []uint32 {
+		s := newSyscallsScraper(testConfig(), receivertest.NewNopSettings(metadata.Type))
+		require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+		_, err := s.scrape(context.Background())
+		require.NoError(t, err)
+		progs, _ := loadedObjects(t, s)
+		require.NoError(t, s.shutdown(context.Background()))
+		return progs
+	}
+	cycle() // warm up lazily created state (feature probes, caches)
+	fds, goroutines := openFDs(t), runtime.NumGoroutine()
+	var progs []uint32
+	for range 200 {
+		progs = append(progs, cycle()...)
+	}
+	assert.Equal(t, fds, openFDs(t), "open file descriptors")
+	assert.LessOrEqual(t, runtime.NumGoroutine(), goroutines, "goroutines")
+	require.Eventually(t, func() bool {
+		for _, id := range progs {
+			if bpftoolShows(t, "prog", id) {
+				return false
+			}
+		}
+		return true
+	}, 10*time.Second, 100*time.Millisecond, "programs stayed loaded")
+	t.Logf("200 start/shutdown cycles: %d programs loaded and unloaded, %d fds, %d goroutines", len(progs), fds, goroutines)
+}
+
+// flakyConsumer fails every other export, as a backend that is down half
+// the time would.
+type flakyConsumer struct {
+	calls atomic.Int64
+	sink  consumertest.MetricsSink
+}
+
+func (f *flakyConsumer) Capabilities() consumer.Capabilities { return consumer.Capabilities{} }
+
+func (f *flakyConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) error {
+	if f.calls.Add(1)%2 == 1 {
+		return errors.New("backend unavailable")
+	}
+	return f.sink.ConsumeMetrics(ctx, md)
+}
+
+// TestFailingConsumerLosesNothing: counters are cumulative, so exports lost
+// to a failing consumer lose nothing: the next one that gets through has
+// the exact totals.
+func TestFailingConsumerLosesNothing(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	next := &flakyConsumer{}
+	cfg := testConfig()
+	cfg.GroupBy = []string{}
+	cfg.Filter.Syscalls = []string{"getppid"} // only what the test makes
+	rcv, _, err := newMetricsReceiver(cfg, receivertest.NewNopSettings(metadata.Type), next)
+	require.NoError(t, err)
+	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, rcv.Shutdown(context.Background())) })
+
+	total := 0
+	for i := range 10 {
+		spec := workload.Spec{Getppid: 1000 + i}
+		_, err := workload.Run(bin, spec)
+		require.NoError(t, err)
+		total += spec.Getppid
+		time.Sleep(scrapeEvery / 2)
+	}
+	calls := func(md pmetric.Metrics) int64 {
+		for _, rm := range md.ResourceMetrics().All() {
+			for _, m := range rm.ScopeMetrics().At(0).Metrics().All() {
+				if m.Name() == "syscall.calls" {
+					return m.Sum().DataPoints().At(0).IntValue()
+				}
+			}
+		}
+		return 0
+	}
+	require.Eventually(t, func() bool {
+		all := next.sink.AllMetrics()
+		return len(all) > 0 && calls(all[len(all)-1]) >= int64(total)
+	}, 10*time.Second, 20*time.Millisecond)
+	all := next.sink.AllMetrics()
+	assert.EqualValues(t, total, calls(all[len(all)-1]), "getppid calls of the host (only the workloads make them)")
+	t.Logf("%d exports attempted, %d failed, last delivered total %d getppid calls", next.calls.Load(), next.calls.Load()-int64(len(all)), total)
+}
