@@ -70,6 +70,9 @@ func liveResources(md pmetric.Metrics) []liveResource {
 		r := liveResource{attrs: rm.Resource().Attributes().AsRaw(), calls: map[sysKey]int64{}, errors: map[string]int64{}}
 		for _, sm := range rm.ScopeMetrics().All() {
 			for _, m := range sm.Metrics().All() {
+				if m.Type() != pmetric.MetricTypeSum { // the duration histogram
+					continue
+				}
 				for _, dp := range m.Sum().DataPoints().All() {
 					name, _ := dp.Attributes().Get("syscall.name")
 					abi, _ := dp.Attributes().Get("syscall.abi")
@@ -511,7 +514,25 @@ func TestChurn(t *testing.T) {
 		getppid, exitGroup int64
 		exports            int
 	}
+	// A process is known by pid and name; its name may be missing from an
+	// export made while it was exiting, and appear in the next one.
 	last := map[key]*seen{}
+	byPid := map[int64]key{} // the latest process seen with each pid
+	find := func(pid int64, comm string) *seen {
+		if prev, ok := byPid[pid]; ok && (prev.comm == comm || prev.comm == "" || comm == "") {
+			v := last[prev]
+			if prev.comm == "" && comm != "" { // the name arrived
+				delete(last, prev)
+				prev.comm = comm
+				last[prev] = v
+				byPid[pid] = prev
+			}
+			return v
+		}
+		k := key{pid, comm}
+		last[k], byPid[pid] = &seen{}, k
+		return last[k]
+	}
 	var overflowGetppid, overflowExit int64
 	var exports, maxResources, overflowExports int
 	var peakHeap uint64
@@ -530,11 +551,7 @@ func TestChurn(t *testing.T) {
 				continue
 			}
 			k := key{r.int("process.pid"), r.str("process.executable.name")}
-			v := last[k]
-			if v == nil {
-				v = &seen{}
-				last[k] = v
-			}
+			v := find(k.pid, k.comm)
 			// Cumulative: a later export of the same process never has less.
 			require.GreaterOrEqual(t, r.native("getppid"), v.getppid, "%v", k)
 			v.getppid, v.exitGroup = r.native("getppid"), r.native("exit_group")

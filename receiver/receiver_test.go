@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -189,12 +190,22 @@ func TestLiveProcessResource(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 
-	i := exportIndexWithPid(t, sink, 0, cmd.Process.Pid)
-	_, attrs := processPoints(sink.AllMetrics()[i], cmd.Process.Pid)
 	path, err := exec.LookPath("sleep")
 	require.NoError(t, err)
-	resolved, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", cmd.Process.Pid))
+	resolved, err := filepath.EvalSymlinks(path)
 	require.NoError(t, err)
+	// A scrape between fork and exec sees the test binary: wait for the
+	// first export after the exec.
+	var attrs map[string]any
+	require.Eventually(t, func() bool {
+		for _, md := range sink.AllMetrics() {
+			if _, a := processPoints(md, cmd.Process.Pid); a != nil && a["process.executable.name"] == "sleep" {
+				attrs = a
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond, "sleep was never exported under its name")
 	assert.Equal(t, "sleep", attrs["process.executable.name"])
 	assert.Equal(t, resolved, attrs["process.executable.path"], "sleep is %s", path)
 	assert.Equal(t, int64(os.Getpid()), attrs["process.parent_pid"])

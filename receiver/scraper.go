@@ -177,17 +177,7 @@ func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 	if err != nil {
 		return pmetric.NewMetrics(), nil, err
 	}
-	infos := map[bpf.Group]groupInfo{}
-	dead := map[bpf.Group]bool{}
-	for g, last := range s.known {
-		if info, alive := s.describe(g); alive {
-			infos[g] = info
-		} else {
-			dead[g] = true
-			infos[g] = groupInfo{Comm: last.Comm, ThreadName: last.ThreadName, Cgroup: last.Cgroup}
-		}
-	}
-	// Tasks whose exit the kernel recorded, checked before the read too.
+	// Tasks whose exit the kernel recorded, checked before the read.
 	deadTasks := map[taskID]string{}
 	var forgetExits []uint32
 	for tid, task := range exited {
@@ -195,6 +185,26 @@ func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 			deadTasks[taskID{tid, task.StartNs}] = sanitize(task.Comm)
 			forgetExits = append(forgetExits, tid)
 		}
+	}
+	// Groups alive at the last scrape, checked before the read too.
+	infos := map[bpf.Group]groupInfo{}
+	dead := map[bpf.Group]bool{}
+	for g, last := range s.known {
+		if info, alive := s.describe(g); alive {
+			infos[g] = info
+			continue
+		}
+		dead[g] = true
+		info := groupInfo{Comm: last.Comm, ThreadName: last.ThreadName, Cgroup: last.Cgroup}
+		// Known before its name could be read (it exited during the
+		// last scrape): the exit record has it.
+		if comm, ok := deadTasks[s.taskOf(g)]; ok && info.Comm == "" && info.ThreadName == "" {
+			info.Comm = comm
+			if g.TID != 0 {
+				info.ThreadName, info.Comm = comm, sanitize(exited[g.TGID].Comm)
+			}
+		}
+		infos[g] = info
 	}
 
 	counts, err := s.counters.ReadCounts()

@@ -8,10 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 )
@@ -96,17 +93,7 @@ func (s Spec) Args() []string {
 }
 
 // Build compiles the workload into dir and returns the binary's path.
-func Build(dir string) (string, error) {
-	_, self, _, _ := runtime.Caller(0)
-	bin := filepath.Join(dir, "syscall-workload")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/syscall-workload")
-	cmd.Dir = filepath.Dir(self)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building syscall-workload: %v\n%s", err, out)
-	}
-	return bin, nil
-}
+func Build(dir string) (string, error) { return goBuild(dir, "syscall-workload") }
 
 // Command is the command that runs the workload; callers may adjust it
 // (SysProcAttr, for instance, to start it in a cgroup) before running it
