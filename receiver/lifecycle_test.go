@@ -84,7 +84,8 @@ func TestFailingConsumerLosesNothing(t *testing.T) {
 	next := &flakyConsumer{}
 	cfg := testConfig()
 	cfg.GroupBy = []string{}
-	cfg.Filter.Syscalls = []string{"getppid"} // only what the test makes
+	cfg.Filter.Syscalls = []string{"getppid"}
+	cfg.Filter.Comms = []string{workload.Comm} // only what the test makes
 	rcv, _, err := newMetricsReceiver(cfg, receivertest.NewNopSettings(metadata.Type), next)
 	require.NoError(t, err)
 	require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))

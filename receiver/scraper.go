@@ -196,12 +196,16 @@ func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 		}
 		dead[g] = true
 		info := groupInfo{Comm: last.Comm, ThreadName: last.ThreadName, Cgroup: last.Cgroup}
-		// Known before its name could be read (it exited during the
-		// last scrape): the exit record has it.
-		if comm, ok := deadTasks[s.taskOf(g)]; ok && info.Comm == "" && info.ThreadName == "" {
-			info.Comm = comm
+		// The exit record has the name the task had at the end (it may
+		// have exec'd since it was last seen alive).
+		if comm, ok := deadTasks[s.taskOf(g)]; ok {
 			if g.TID != 0 {
-				info.ThreadName, info.Comm = comm, sanitize(exited[g.TGID].Comm)
+				info.ThreadName = comm
+				if leader, ok := exited[g.TGID]; ok {
+					info.Comm = sanitize(leader.Comm)
+				}
+			} else {
+				info.Comm = comm
 			}
 		}
 		infos[g] = info
