@@ -117,11 +117,13 @@ func TestKernelBucketIndex(t *testing.T) {
 	}
 }
 
-// TestDurationHistogram: ten sleeps of 18.7 ms land in the bucket holding
-// 18.7 ms (at scale 0 every one of them; at scale 3, whose buckets are
-// 9 % wide, within the next bucket at worst on a loaded machine), the sum
-// is within 10 % of 187 ms, and a tight getppid loop lands in
-// sub-microsecond buckets.
+// TestDurationHistogram: ten sleeps of 18.7 ms land in the buckets between
+// the one holding 18.7 ms and the one holding the longest sleep as the
+// workload timed it itself (on a quiet machine, all in the first: 18.7 ms
+// is near the bottom of its bucket); the sum lies between 10 × 18.7 ms and
+// what the workload timed; a tight getppid loop lands in sub-microsecond
+// buckets. Bounds come from the workload's own clock, never from a guess
+// about the machine's load.
 func TestDurationHistogram(t *testing.T) {
 	bin, err := workload.BuildNanosleeper(t.TempDir())
 	require.NoError(t, err)
@@ -130,25 +132,29 @@ func TestDurationHistogram(t *testing.T) {
 		opts := allOn(true)
 		opts.DurationScale = scale
 		c := load(t, opts)
-		pid, err := workload.RunNanosleeper(bin, sleeps, sleepUs, getppids)
+		pid, timed, err := workload.RunNanosleeper(bin, sleeps, sleepUs, getppids)
 		require.NoError(t, err)
 		counts, err := c.ReadCounts()
 		require.NoError(t, err)
 		g := processGroup(t, counts, pid)
 
 		sleep := SyscallKey{g, unix.SYS_CLOCK_NANOSLEEP, ABINative}
-		want := referenceBucket(sleepUs*1000, scale)
+		lowest, highest := referenceBucket(sleepUs*1000, scale), referenceBucket(uint64(timed.Longest), scale)
 		buckets := counts.Durations[sleep]
-		t.Logf("scale %d: clock_nanosleep buckets %v (18.7 ms is bucket %d), stats %+v", scale, buckets, want, counts.Syscalls[sleep])
-		if scale == 0 {
-			assert.Equal(t, Buckets{want: sleeps}, buckets)
-		} else {
-			assert.EqualValues(t, sleeps, buckets[want]+buckets[want+1])
+		st := counts.Syscalls[sleep]
+		t.Logf("scale %d: clock_nanosleep buckets %v (18.7 ms is bucket %d; the longest sleep, %v, bucket %d); sum %v (%.1f%% over 187 ms), user-space total %v",
+			scale, buckets, lowest, timed.Longest, highest, time.Duration(st.DurationNs),
+			100*(float64(st.DurationNs)/(sleeps*sleepUs*1000)-1), timed.Total)
+		var n uint64
+		for b, count := range buckets {
+			assert.True(t, b >= lowest && b <= highest, "bucket %d outside [%d, %d]", b, lowest, highest)
+			n += count
 		}
-		sum := float64(counts.Syscalls[sleep].DurationNs)
-		assert.InDelta(t, sleeps*sleepUs*1000, sum, 0.1*sleeps*sleepUs*1000)
-		assert.GreaterOrEqual(t, counts.Syscalls[sleep].MinNs, uint64(sleepUs*1000))
-		assert.GreaterOrEqual(t, counts.Syscalls[sleep].MaxNs, counts.Syscalls[sleep].MinNs)
+		assert.EqualValues(t, sleeps, n)
+		assert.GreaterOrEqual(t, st.DurationNs, uint64(sleeps*sleepUs*1000))
+		assert.LessOrEqual(t, st.DurationNs, uint64(timed.Total))
+		assert.GreaterOrEqual(t, st.MinNs, uint64(sleepUs*1000))
+		assert.LessOrEqual(t, st.MaxNs, uint64(timed.Longest))
 
 		fast := counts.Durations[SyscallKey{g, unix.SYS_GETPPID, ABINative}]
 		var total uint64

@@ -7,19 +7,31 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"time"
 )
 
 // BuildNanosleeper compiles the nanosleeper command into dir.
 func BuildNanosleeper(dir string) (string, error) { return goBuild(dir, "nanosleeper") }
 
+// Sleeps is what nanosleeper measured of its own sleeps from user space.
+type Sleeps struct {
+	Total, Longest time.Duration
+}
+
 // RunNanosleeper runs nanosleeper to completion: n sleeps of us
-// microseconds, then getppid calls; it returns the pid.
-func RunNanosleeper(bin string, n, us, getppid int) (int, error) {
+// microseconds, then getppid calls; it returns the pid and the sleeps as
+// timed from user space (the kernel's measurement lies within them).
+func RunNanosleeper(bin string, n, us, getppid int) (int, Sleeps, error) {
 	cmd := exec.Command(bin, strconv.Itoa(n), strconv.Itoa(us), strconv.Itoa(getppid))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return 0, fmt.Errorf("nanosleeper: %v\n%s", err, out)
+	out, err := cmd.Output()
+	if err != nil {
+		return 0, Sleeps{}, fmt.Errorf("nanosleeper: %v\n%s", err, out)
 	}
-	return cmd.ProcessState.Pid(), nil
+	var total, longest int64
+	if _, err := fmt.Sscan(string(out), &total, &longest); err != nil {
+		return 0, Sleeps{}, fmt.Errorf("nanosleeper printed %q: %v", out, err)
+	}
+	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest)}, nil
 }
 
 // goBuild compiles ./cmd/NAME of this package into dir.
