@@ -370,6 +370,7 @@ func TestSIGKILLLeavesNothingAttached(t *testing.T) {
 		logs := newSyncBuffer()
 		cmd.Stdout, cmd.Stderr = logs, logs
 		require.NoError(t, cmd.Start())
+		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // if an assertion stops the round early
 		require.Eventually(t, func() bool { return strings.Contains(logs.String(), "Everything is ready") },
 			60*time.Second, 100*time.Millisecond, "round %d: the collector did not start:\n%s", round, logs.String())
 		ids := ourPrograms(cmd.Process.Pid)
