@@ -6,7 +6,18 @@ OCB      := $(GOBIN)/builder
 OTELCOL  := _build/otelcol-syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol run test generate clean
+.PHONY: all build otelcol run test e2e tools generate clean distclean
+
+# Real backends for the end-to-end tests, built or fetched once and cached
+# under _build/tools (gitignored; `make clean` keeps it, `make distclean`
+# removes it). Versions are part of the paths, so bumping one rebuilds it.
+TOOLS      := _build/tools
+VM_VERSION := v1.151.0
+VM         := $(TOOLS)/victoria-metrics-$(VM_VERSION)/victoria-metrics
+PROMETHEUS := $(TOOLS)/prometheus/usr/bin/prometheus
+E2E_ENV     = OTELCOL_BIN=$(abspath $(OTELCOL)) \
+	VICTORIA_METRICS_BIN=$(abspath $(VM)) \
+	PROMETHEUS_BIN=$(abspath $(PROMETHEUS))
 
 all: build
 
@@ -27,8 +38,29 @@ run: otelcol
 
 # Every test: unit, kernel integration (loads real eBPF programs, needs root)
 # and collector end to end (runs the ocb-built binary).
-test: otelcol
-	OTELCOL_BIN=$(abspath $(OTELCOL)) $(GO) test -count=1 -p 1 ./...
+test: otelcol tools
+	$(E2E_ENV) $(GO) test -count=1 -p 1 ./...
+
+# The end-to-end tests alone: the collector against real backends
+# (VictoriaMetrics via OTLP, Debian's Prometheus scraping), the dashboard's
+# queries, the deployment files (needs root).
+e2e: otelcol tools
+	$(E2E_ENV) $(GO) test -count=1 -p 1 -v ./e2e/...
+
+tools: $(VM) $(PROMETHEUS)
+
+# VictoriaMetrics single-node, built from the Go module proxy (~1-2 min cold).
+$(VM):
+	GOBIN=$(abspath $(dir $@)) $(GO) install github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$(VM_VERSION)
+
+# Debian's Prometheus, unpacked from its .deb (not installed: no service,
+# no user); apt-get update only if the package lists are missing.
+$(PROMETHEUS):
+	rm -rf $(TOOLS)/prometheus && mkdir -p $(TOOLS)/prometheus
+	cd $(TOOLS)/prometheus && { apt-get download prometheus 2>/dev/null || \
+		{ apt-get update -qq && apt-get download prometheus; }; } && \
+		dpkg-deb -x prometheus_*.deb . && rm prometheus_*.deb
+	test -x $@
 
 # Regenerates the BPF objects (bpf2go, clang), the syscall name tables and
 # the mdatagen code. Installs clang and the libbpf headers when missing.
@@ -37,5 +69,9 @@ generate:
 		(apt-get update -qq && apt-get install -y -qq clang llvm libbpf-dev linux-libc-dev)
 	$(GO) generate ./...
 
+# Keeps the cached tools (_build/tools).
 clean:
+	find _build -mindepth 1 -maxdepth 1 ! -name tools -exec rm -rf {} + 2>/dev/null || true
+
+distclean:
 	rm -rf _build
