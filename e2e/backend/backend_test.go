@@ -7,7 +7,8 @@
 //   - Debian's Prometheus scraping the collector's Prometheus exporter.
 //
 // It also runs every query of the Grafana dashboard (deploy/grafana) against
-// VictoriaMetrics. `make e2e` and `make test` build or cache the binaries
+// VictoriaMetrics, and against Prometheus those that do not read the
+// duration histogram, plus the README's native-histogram replacements. `make e2e` and `make test` build or cache the binaries
 // and pass their paths in OTELCOL_BIN, VICTORIA_METRICS_BIN and
 // PROMETHEUS_BIN; without them the tests skip (and fail when CI is set).
 package backend
@@ -151,7 +152,8 @@ func TestBackends(t *testing.T) {
 
 	// The dashboard first: its rates look one rate interval back.
 	t.Run("Dashboard", func(t *testing.T) {
-		checkDashboard(t, vm, r)
+		t.Run("VictoriaMetrics", func(t *testing.T) { checkDashboard(t, vm, r, false) })
+		t.Run("Prometheus", func(t *testing.T) { checkDashboard(t, prom, r, true) })
 	})
 	t.Run("VictoriaMetrics", func(t *testing.T) {
 		checkExactCounts(t, vm, r)

@@ -186,14 +186,30 @@ func (p promAPI) query(q string) ([]sample, error) {
 	switch r.Data.ResultType {
 	case "vector":
 		var v []struct {
-			Metric map[string]string `json:"metric"`
-			Value  [2]any            `json:"value"`
+			Metric    map[string]string   `json:"metric"`
+			Value     *[2]any             `json:"value"`
+			Histogram *[2]json.RawMessage `json:"histogram"` // a native histogram: [time, {count, sum, buckets}]
 		}
 		if err := json.Unmarshal(r.Data.Result, &v); err != nil {
 			return nil, err
 		}
 		for _, e := range v {
-			f, err := strconv.ParseFloat(fmt.Sprint(e.Value[1]), 64)
+			var text string
+			switch {
+			case e.Value != nil:
+				text = fmt.Sprint(e.Value[1])
+			case e.Histogram != nil:
+				var h struct {
+					Count string `json:"count"`
+				}
+				if err := json.Unmarshal(e.Histogram[1], &h); err != nil {
+					return nil, err
+				}
+				text = h.Count // the count stands for the histogram
+			default:
+				return nil, fmt.Errorf("%s: %s: a sample with neither value nor histogram", p.name, q)
+			}
+			f, err := strconv.ParseFloat(text, 64)
 			if err != nil {
 				return nil, err
 			}
