@@ -8,8 +8,9 @@ CONFIG   ?= config.yaml
 
 .PHONY: all build otelcol run test e2e tools generate clean distclean
 
-# Real backends for the end-to-end tests, built or fetched once and cached
-# under _build/tools (gitignored; `make clean` keeps it, `make distclean`
+# What the end-to-end tests run besides the collector: real backends
+# (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
+# dockerfile-utils), built or fetched once and cached under _build/tools (gitignored; `make clean` keeps it, `make distclean`
 # removes it). Versions are part of the paths, so bumping one rebuilds it.
 TOOLS      := _build/tools
 VM_VERSION := v1.151.0
@@ -42,8 +43,9 @@ otelcol: $(OCB)
 run: otelcol
 	./$(OTELCOL) --config $(CONFIG)
 
-# Every test: unit, kernel integration (loads real eBPF programs, needs root)
-# and collector end to end (runs the ocb-built binary).
+# Every test: unit, kernel integration (loads real eBPF programs, needs root),
+# collector end to end (runs the ocb-built binary) against real backends, and
+# the deployment files.
 test: otelcol tools
 	$(E2E_ENV) $(GO) test -count=1 -p 1 ./...
 
