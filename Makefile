@@ -6,7 +6,25 @@ OCB      := $(GOBIN)/builder
 OTELCOL  := _build/otelcol-syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol run test generate clean
+.PHONY: all build otelcol run test e2e tools generate clean distclean
+
+# What the end-to-end tests run besides the collector: real backends
+# (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
+# dockerfile-utils), built or fetched once and cached under _build/tools (gitignored; `make clean` keeps it, `make distclean`
+# removes it). Versions are part of the paths, so bumping one rebuilds it.
+TOOLS      := _build/tools
+VM_VERSION := v1.151.0
+VM         := $(TOOLS)/victoria-metrics-$(VM_VERSION)/victoria-metrics
+PROMETHEUS := $(TOOLS)/prometheus/usr/bin/prometheus
+KUBECTL_VALIDATE_VERSION := v0.0.4
+KUBECTL_VALIDATE := $(TOOLS)/kubectl-validate-$(KUBECTL_VALIDATE_VERSION)/kubectl-validate
+DOCKERFILE_UTILS_VERSION := 0.16.3
+DOCKERFILE_LINT := $(TOOLS)/npm/node_modules/.bin/dockerfile-utils
+E2E_ENV     = OTELCOL_BIN=$(abspath $(OTELCOL)) \
+	VICTORIA_METRICS_BIN=$(abspath $(VM)) \
+	PROMETHEUS_BIN=$(abspath $(PROMETHEUS)) \
+	KUBECTL_VALIDATE_BIN=$(abspath $(KUBECTL_VALIDATE)) \
+	DOCKERFILE_LINT_BIN=$(abspath $(DOCKERFILE_LINT))
 
 all: build
 
@@ -25,10 +43,41 @@ otelcol: $(OCB)
 run: otelcol
 	./$(OTELCOL) --config $(CONFIG)
 
-# Every test: unit, kernel integration (loads real eBPF programs, needs root)
-# and collector end to end (runs the ocb-built binary).
-test: otelcol
-	OTELCOL_BIN=$(abspath $(OTELCOL)) $(GO) test -count=1 -p 1 ./...
+# Every test: unit, kernel integration (loads real eBPF programs, needs root),
+# collector end to end (runs the ocb-built binary) against real backends, and
+# the deployment files.
+test: otelcol tools
+	$(E2E_ENV) $(GO) test -count=1 -p 1 ./...
+
+# The end-to-end tests alone: the collector against real backends
+# (VictoriaMetrics via OTLP, Debian's Prometheus scraping), the dashboard's
+# queries, the deployment files (needs root).
+e2e: otelcol tools
+	$(E2E_ENV) $(GO) test -count=1 -p 1 -v ./e2e/... ./deploy/...
+
+tools: $(VM) $(PROMETHEUS) $(KUBECTL_VALIDATE) $(DOCKERFILE_LINT)
+
+# Offline Kubernetes schema validation (built-in 1.23-1.30 schemas); a cold
+# build takes 6-12 minutes on 2 cores, a rebuild from Go's cache seconds.
+$(KUBECTL_VALIDATE):
+	GOBIN=$(abspath $(dir $@)) $(GO) install sigs.k8s.io/kubectl-validate@$(KUBECTL_VALIDATE_VERSION)
+
+# Dockerfile linter (syntax and instruction arguments) from npm.
+$(DOCKERFILE_LINT):
+	npm install --silent --no-audit --no-fund --prefix $(abspath $(TOOLS)/npm) dockerfile-utils@$(DOCKERFILE_UTILS_VERSION)
+
+# VictoriaMetrics single-node, built from the Go module proxy (~1-2 min cold).
+$(VM):
+	GOBIN=$(abspath $(dir $@)) $(GO) install github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$(VM_VERSION)
+
+# Debian's Prometheus, unpacked from its .deb (not installed: no service,
+# no user); apt-get update only if the package lists are missing.
+$(PROMETHEUS):
+	rm -rf $(TOOLS)/prometheus && mkdir -p $(TOOLS)/prometheus
+	cd $(TOOLS)/prometheus && { apt-get download prometheus 2>/dev/null || \
+		{ apt-get update -qq && apt-get download prometheus; }; } && \
+		dpkg-deb -x prometheus_*.deb . && rm prometheus_*.deb
+	test -x $@
 
 # Regenerates the BPF objects (bpf2go, clang), the syscall name tables and
 # the mdatagen code. Installs clang and the libbpf headers when missing.
@@ -37,5 +86,9 @@ generate:
 		(apt-get update -qq && apt-get install -y -qq clang llvm libbpf-dev linux-libc-dev)
 	$(GO) generate ./...
 
+# Keeps the cached tools (_build/tools).
 clean:
+	find _build -mindepth 1 -maxdepth 1 ! -name tools -exec rm -rf {} + 2>/dev/null || true
+
+distclean:
 	rm -rf _build

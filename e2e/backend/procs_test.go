@@ -1,0 +1,352 @@
+package backend
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// repoRoot is the repository's root directory.
+func repoRoot() string {
+	_, self, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(self), "..", "..")
+}
+
+// binary finds a program the Makefile builds or caches: from env, else at
+// its default place under the repository. Plain `go test ./...` without it
+// skips, pointing at `make e2e`; in CI (CI set) a missing binary fails.
+func binary(t *testing.T, env, def string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" {
+		p = filepath.Join(repoRoot(), def)
+	}
+	if _, err := os.Stat(p); err != nil {
+		msg := fmt.Sprintf("%s: no binary at %s (%v): `make e2e` or `make test` builds it and sets %s", env, p, err, env)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	abs, err := filepath.Abs(p)
+	require.NoError(t, err)
+	return abs
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// logBuffer collects a process's output while it runs.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// service runs a server process for the duration of the test: SIGTERM and
+// wait at cleanup; its output is logged if the test failed.
+type service struct {
+	name string
+	cmd  *exec.Cmd
+	logs *logBuffer
+	done chan struct{}
+}
+
+func startService(t *testing.T, name, bin string, args []string, env ...string) *service {
+	t.Helper()
+	s := &service{name: name, cmd: exec.Command(bin, args...), logs: &logBuffer{}, done: make(chan struct{})}
+	s.cmd.Env = append(os.Environ(), env...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	s.cmd.Dir = t.TempDir()
+	require.NoError(t, s.cmd.Start(), "starting %s", name)
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(20 * time.Second):
+			_ = s.cmd.Process.Kill()
+			<-s.done
+		}
+		if t.Failed() {
+			t.Logf("%s output (last 40 lines):\n%s", name, tail(s.logs.String(), 40))
+		}
+	})
+	return s
+}
+
+// waitFor polls cond until it is true, the service exits, or the timeout.
+func (s *service) waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		select {
+		case <-s.done:
+			t.Fatalf("%s exited before %s:\n%s", s.name, what, tail(s.logs.String(), 40))
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no %s after %v:\n%s", s.name, what, timeout, tail(s.logs.String(), 40))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func httpOK(u string) bool {
+	resp, err := http.Get(u)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// promAPI speaks the Prometheus HTTP query API, which both backends serve.
+type promAPI struct {
+	name  string
+	base  string // http://host:port
+	flush func() // makes recent ingestion queryable (VictoriaMetrics), or nil
+}
+
+type sample struct {
+	Metric map[string]string
+	Value  float64
+}
+
+// query runs an instant query at the current time.
+func (p promAPI) query(q string) ([]sample, error) {
+	if p.flush != nil {
+		p.flush()
+	}
+	form := url.Values{"query": {q}, "time": {strconv.FormatInt(time.Now().Unix(), 10)}}
+	resp, err := http.PostForm(p.base+"/api/v1/query", form)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			ResultType string          `json:"resultType"`
+			Result     json.RawMessage `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return nil, fmt.Errorf("%s: %s: decoding the answer: %v", p.name, q, err)
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("%s: %s: %s", p.name, q, r.Error)
+	}
+	var out []sample
+	switch r.Data.ResultType {
+	case "vector":
+		var v []struct {
+			Metric    map[string]string   `json:"metric"`
+			Value     *[2]any             `json:"value"`
+			Histogram *[2]json.RawMessage `json:"histogram"` // a native histogram: [time, {count, sum, buckets}]
+		}
+		if err := json.Unmarshal(r.Data.Result, &v); err != nil {
+			return nil, err
+		}
+		for _, e := range v {
+			var text string
+			switch {
+			case e.Value != nil:
+				text = fmt.Sprint(e.Value[1])
+			case e.Histogram != nil:
+				var h struct {
+					Count string `json:"count"`
+				}
+				if err := json.Unmarshal(e.Histogram[1], &h); err != nil {
+					return nil, err
+				}
+				text = h.Count // the count stands for the histogram
+			default:
+				return nil, fmt.Errorf("%s: %s: a sample with neither value nor histogram", p.name, q)
+			}
+			f, err := strconv.ParseFloat(text, 64)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, sample{e.Metric, f})
+		}
+	case "scalar":
+		var v [2]any
+		if err := json.Unmarshal(r.Data.Result, &v); err != nil {
+			return nil, err
+		}
+		f, err := strconv.ParseFloat(fmt.Sprint(v[1]), 64)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sample{map[string]string{}, f})
+	default:
+		return nil, fmt.Errorf("%s: %s: unexpected result type %q", p.name, q, r.Data.ResultType)
+	}
+	return out, nil
+}
+
+// labelValues is Grafana's label_values(match, label) through the API.
+func (p promAPI) labelValues(match, label string) ([]string, error) {
+	if p.flush != nil {
+		p.flush()
+	}
+	u := p.base + "/api/v1/label/" + url.PathEscape(label) + "/values?" + url.Values{"match[]": {match}}.Encode()
+	resp, err := http.Get(u)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var r struct {
+		Status string   `json:"status"`
+		Error  string   `json:"error"`
+		Data   []string `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		return nil, err
+	}
+	if r.Status != "success" {
+		return nil, fmt.Errorf("%s: label_values(%s, %s): %s", p.name, match, label, r.Error)
+	}
+	return r.Data, nil
+}
+
+// value polls q until it returns exactly one series whose value is want.
+func (p promAPI) eventually(t *testing.T, q string, want float64) {
+	t.Helper()
+	var last []sample
+	var err error
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		last, err = p.query(q)
+		if err == nil && len(last) == 1 && last[0].Value == want {
+			t.Logf("%s: %s = %v", p.name, q, last[0].Value)
+			return
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+	t.Errorf("%s: %s: want one series = %v, last answer %v (err %v)", p.name, q, want, last, err)
+}
+
+// cgroup2Root finds the cgroup v2 mount point in /proc/self/mountinfo.
+func cgroup2Root(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open("/proc/self/mountinfo")
+	require.NoError(t, err)
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		pre, post, ok := strings.Cut(s.Text(), " - ")
+		fields, postFields := strings.Fields(pre), strings.Fields(post)
+		if ok && len(fields) >= 5 && len(postFields) >= 1 && postFields[0] == "cgroup2" {
+			return fields[4]
+		}
+	}
+	t.Fatal("no cgroup2 mount in /proc/self/mountinfo")
+	return ""
+}
+
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
+
+// fakeContainer makes a cgroup v2 directory laid out as a Kubernetes pod's
+// container under the systemd cgroup driver
+// (…/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope), inside
+// a test-only parent, and returns a directory fd to start a process in it
+// (clone3 CLONE_INTO_CGROUP) with the container id and pod uid the
+// receiver should parse from its path. The directories are removed at
+// cleanup, after the processes in them have exited.
+func fakeContainer(t *testing.T) (fd int, containerID, podUID string) {
+	t.Helper()
+	u := randomHex(t, 16)
+	podUID = u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
+	containerID = randomHex(t, 32)
+	parent := filepath.Join(cgroup2Root(t), fmt.Sprintf("syscalls-e2e-%d.slice", os.Getpid()))
+	pod := filepath.Join(parent, "kubepods-besteffort-pod"+strings.ReplaceAll(podUID, "-", "_")+".slice")
+	leaf := filepath.Join(pod, "cri-containerd-"+containerID+".scope")
+	require.NoError(t, os.MkdirAll(leaf, 0o755))
+	t.Cleanup(func() {
+		for _, d := range []string{leaf, pod, parent} {
+			if err := os.Remove(d); err != nil {
+				t.Logf("removing cgroup %s: %v", d, err)
+			}
+		}
+	})
+	fd, err := syscall.Open(leaf, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
+	require.NoError(t, err)
+	t.Cleanup(func() { syscall.Close(fd) })
+	return fd, containerID, podUID
+}
+
+// runUntil runs cmd in the background and returns a function that waits
+// for it (with a timeout) and fails the test if it failed.
+func runInBackground(t *testing.T, cmd *exec.Cmd) func() {
+	t.Helper()
+	var out logBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	require.NoError(t, cmd.Start())
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	return func() {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "%s: %s", cmd.Path, out.String())
+		case <-ctx.Done():
+			_ = cmd.Process.Kill()
+			t.Fatalf("%s did not finish", cmd.Path)
+		}
+	}
+}
