@@ -1,11 +1,7 @@
 package deploy
 
 import (
-	"bufio"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -47,18 +45,18 @@ service:
 // host's /sys/fs/cgroup over it: without that mount a workload in another
 // pod's container cgroup gets no container.id; with it, it does.
 func TestPodCgroupView(t *testing.T) {
-	bin := otelcol(t)
+	bin := collectortest.Otelcol(t)
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err)
 	wl, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
-	root := cgroup2Root(t)
+	root := collectortest.Cgroup2Root(t)
 
 	top := filepath.Join(root, fmt.Sprintf("syscalls-deploy-%d", os.Getpid()))
 	agent := filepath.Join(top, "agent")
-	podUID := randomHex(t, 4) + "-" + randomHex(t, 2) + "-" + randomHex(t, 2) + "-" + randomHex(t, 2) + "-" + randomHex(t, 6)
+	podUID := collectortest.RandomHex(t, 4) + "-" + collectortest.RandomHex(t, 2) + "-" + collectortest.RandomHex(t, 2) + "-" + collectortest.RandomHex(t, 2) + "-" + collectortest.RandomHex(t, 6)
 	pod := filepath.Join(top, "kubepods-besteffort-pod"+strings.ReplaceAll(podUID, "-", "_")+".slice")
-	containerID := randomHex(t, 32)
+	containerID := collectortest.RandomHex(t, 32)
 	ctr := filepath.Join(pod, "cri-containerd-"+containerID+".scope")
 	for _, d := range []string{agent, ctr} {
 		require.NoError(t, os.MkdirAll(d, 0o755))
@@ -103,7 +101,7 @@ exec "$OTELCOL" --config "$CFG"`
 			}
 			cmd.Env = append(os.Environ(), "ROOT="+root, "SAVED="+saved, "HOSTMOUNT="+hostMount, "OTELCOL="+bin,
 				"CFG="+cfg, "OUT="+out, "AGENT="+agent, "UNSHARE="+unshare, "SCRIPT="+script)
-			logs := &logBuffer{}
+			logs := &collectortest.LogBuffer{}
 			cmd.Stdout, cmd.Stderr = logs, logs
 			require.NoError(t, cmd.Start())
 			exited := make(chan struct{})
@@ -162,21 +160,8 @@ exec "$OTELCOL" --config "$CFG"`
 // has it.
 func resourceOf(t *testing.T, path string, pid int) map[string]string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
 	var last map[string]string
-	r := bufio.NewReader(f)
-	for {
-		line, err := r.ReadBytes('\n')
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		md, err := (&pmetric.JSONUnmarshaler{}).UnmarshalMetrics(line)
-		require.NoError(t, err)
+	collectortest.ForEachExport(t, path, func(md pmetric.Metrics) {
 		for _, rm := range md.ResourceMetrics().All() {
 			if v, ok := rm.Resource().Attributes().Get("process.pid"); ok && v.Int() == int64(pid) {
 				last = map[string]string{}
@@ -185,31 +170,6 @@ func resourceOf(t *testing.T, path string, pid int) map[string]string {
 				}
 			}
 		}
-	}
+	})
 	return last
-}
-
-func cgroup2Root(t *testing.T) string {
-	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
-	require.NoError(t, err)
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		pre, post, ok := strings.Cut(s.Text(), " - ")
-		fields, postFields := strings.Fields(pre), strings.Fields(post)
-		if ok && len(fields) >= 5 && len(postFields) >= 1 && postFields[0] == "cgroup2" {
-			return fields[4]
-		}
-	}
-	t.Fatal("no cgroup2 mount")
-	return ""
-}
-
-func randomHex(t *testing.T, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return hex.EncodeToString(b)
 }

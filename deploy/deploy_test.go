@@ -21,48 +21,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 )
 
-func repoRoot() string {
-	_, self, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(self), "..")
-}
-
-// binary finds a program from env, else at def under the repository (or
-// on PATH when def has no slash). Missing: skip, or fail in CI.
-func binary(t *testing.T, env, def string) string {
-	t.Helper()
-	p := os.Getenv(env)
-	if p == "" && def != "" {
-		if strings.Contains(def, "/") {
-			p = filepath.Join(repoRoot(), def)
-		} else if lp, err := exec.LookPath(def); err == nil {
-			p = lp
-		}
-	}
-	if _, err := os.Stat(p); p == "" || err != nil {
-		msg := fmt.Sprintf("%s: no binary (%q): `make test` or `make e2e` provides it", env, p)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	abs, err := filepath.Abs(p)
-	require.NoError(t, err)
-	return abs
-}
-
-func otelcol(t *testing.T) string {
-	return binary(t, "OTELCOL_BIN", "_build/otelcol-syscalls")
-}
-
 // manifests is every YAML document under deploy/kubernetes.
 func manifests(t *testing.T) (files []string, docs []map[string]any) {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repoRoot(), "deploy", "kubernetes", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join(collectortest.RepoRoot(), "deploy", "kubernetes", "*.yaml"))
 	require.NoError(t, err)
 	require.NotEmpty(t, files)
 	for _, f := range files {
@@ -118,7 +87,7 @@ func get(v any, path ...any) any {
 // TestKubernetesManifestsValidate checks every manifest against the
 // Kubernetes 1.30 OpenAPI schemas, offline.
 func TestKubernetesManifestsValidate(t *testing.T) {
-	kv := binary(t, "KUBECTL_VALIDATE_BIN", "_build/tools/kubectl-validate-v0.0.4/kubectl-validate")
+	kv := collectortest.Binary(t, "KUBECTL_VALIDATE_BIN", "_build/tools/kubectl-validate-v0.0.4/kubectl-validate")
 	files, docs := manifests(t)
 	out, err := exec.Command(kv, append([]string{"--version", "1.30"}, files...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
@@ -126,7 +95,7 @@ func TestKubernetesManifestsValidate(t *testing.T) {
 
 	// The validator also rejects what it should.
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	data, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "kubernetes", "daemonset.yaml"))
+	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "deploy", "kubernetes", "daemonset.yaml"))
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(bad, bytes.Replace(data, []byte("hostPID: true"), []byte("hostPIDs: true"), 1), 0o644))
 	out, err = exec.Command(kv, "--version", "1.30", bad).CombinedOutput()
@@ -202,7 +171,7 @@ func validate(t *testing.T, name, config string) {
 	t.Helper()
 	f := filepath.Join(t.TempDir(), name+".yaml")
 	require.NoError(t, os.WriteFile(f, []byte(config), 0o644))
-	cmd := exec.Command(otelcol(t), "validate", "--config", f)
+	cmd := exec.Command(collectortest.Otelcol(t), "validate", "--config", f)
 	cmd.Env = append(os.Environ(), "K8S_NODE_NAME=node-1", "MY_POD_IP=10.0.0.1", "POD_IP=10.0.0.1")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s:\n%s\n%s", name, out, config)
@@ -239,7 +208,7 @@ service:
 // and their config, merged into the chart's base as the chart merges it
 // (nulls delete), is accepted by our collector.
 func TestHelmValues(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "helm", "values.yaml"))
+	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "deploy", "helm", "values.yaml"))
 	require.NoError(t, err)
 	var v map[string]any
 	require.NoError(t, yaml.Unmarshal(data, &v))
@@ -302,10 +271,10 @@ func TestHelmTemplate(t *testing.T) {
 	if chart == "" {
 		t.Skip("OTEL_COLLECTOR_CHART unset: the opentelemetry-collector chart cannot be fetched offline; TestHelmValues checks the values")
 	}
-	helm := binary(t, "HELM_BIN", "helm")
-	kv := binary(t, "KUBECTL_VALIDATE_BIN", "_build/tools/kubectl-validate-v0.0.4/kubectl-validate")
+	helm := collectortest.Binary(t, "HELM_BIN", "helm")
+	kv := collectortest.Binary(t, "KUBECTL_VALIDATE_BIN", "_build/tools/kubectl-validate-v0.0.4/kubectl-validate")
 	out, err := exec.Command(helm, "template", "otelcol-syscalls", chart, "--namespace", "otel-syscalls",
-		"-f", filepath.Join(repoRoot(), "deploy", "helm", "values.yaml")).CombinedOutput()
+		"-f", filepath.Join(collectortest.RepoRoot(), "deploy", "helm", "values.yaml")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	rendered := filepath.Join(t.TempDir(), "rendered.yaml")
 	require.NoError(t, os.WriteFile(rendered, out, 0o644))
@@ -343,9 +312,9 @@ func TestHelmTemplate(t *testing.T) {
 // TestSystemdUnitVerifies: systemd-analyze verify reports nothing, not even
 // a warning (an unknown key is only a warning to systemd).
 func TestSystemdUnitVerifies(t *testing.T) {
-	sa := binary(t, "SYSTEMD_ANALYZE_BIN", "systemd-analyze")
-	bin := otelcol(t)
-	data, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "systemd", "otelcol-syscalls.service"))
+	sa := collectortest.Binary(t, "SYSTEMD_ANALYZE_BIN", "systemd-analyze")
+	bin := collectortest.Otelcol(t)
+	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "deploy", "systemd", "otelcol-syscalls.service"))
 	require.NoError(t, err)
 	// verify checks that ExecStart's binary exists: point it at the build.
 	unit := filepath.Join(t.TempDir(), "otelcol-syscalls.service")
@@ -364,7 +333,7 @@ func TestSystemdUnitVerifies(t *testing.T) {
 // unitSettings reads Key=Value lines of the systemd unit.
 func unitSettings(t *testing.T) map[string]string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "systemd", "otelcol-syscalls.service"))
+	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "deploy", "systemd", "otelcol-syscalls.service"))
 	require.NoError(t, err)
 	s := map[string]string{}
 	for _, line := range strings.Split(string(data), "\n") {
@@ -379,10 +348,10 @@ func unitSettings(t *testing.T) map[string]string {
 // ocb and Go as the Makefile and go.mod (no docker engine runs here, so
 // the image itself is not built).
 func TestDockerfile(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(repoRoot(), "Dockerfile"))
+	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "Dockerfile"))
 	require.NoError(t, err)
 	df := string(data)
-	mk, err := os.ReadFile(filepath.Join(repoRoot(), "Makefile"))
+	mk, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "Makefile"))
 	require.NoError(t, err)
 	ocb := regexp.MustCompile(`(?m)^OCB_VERSION := (\S+)`).FindStringSubmatch(string(mk))
 	require.NotNil(t, ocb)
@@ -392,8 +361,8 @@ func TestDockerfile(t *testing.T) {
 	assert.Contains(t, df, "setcap cap_bpf,cap_perfmon+ep")
 	assert.Contains(t, df, `ENTRYPOINT ["/otelcol-syscalls"]`)
 
-	lint := binary(t, "DOCKERFILE_LINT_BIN", "_build/tools/npm/node_modules/.bin/dockerfile-utils")
-	out, err := exec.Command(lint, "lint", filepath.Join(repoRoot(), "Dockerfile")).CombinedOutput()
+	lint := collectortest.Binary(t, "DOCKERFILE_LINT_BIN", "_build/tools/npm/node_modules/.bin/dockerfile-utils")
+	out, err := exec.Command(lint, "lint", filepath.Join(collectortest.RepoRoot(), "Dockerfile")).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	assert.Empty(t, strings.TrimSpace(string(out)))
 	t.Logf("dockerfile-utils lint: clean")

@@ -1,23 +1,20 @@
 package deploy
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 )
@@ -51,7 +48,7 @@ const bpfPerfmon = "000000c000000000"
 // deployment grants, recreated with setpriv, and requires a workload's
 // exact counts; the process holds only CAP_BPF and CAP_PERFMON.
 func TestLeastPrivilege(t *testing.T) {
-	bin := otelcol(t)
+	bin := collectortest.Otelcol(t)
 	setpriv, err := exec.LookPath("setpriv")
 	require.NoError(t, err, "setpriv (util-linux) is needed")
 	setcap, err := exec.LookPath("setcap")
@@ -112,7 +109,7 @@ func TestLeastPrivilege(t *testing.T) {
 			cmd := exec.Command(setpriv, append(tc.args, "--", exe, "--config", cfg)...)
 			cmd.Env = append(os.Environ(), "OUT="+out)
 			cmd.Dir = dir
-			logs := &logBuffer{}
+			logs := &collectortest.LogBuffer{}
 			cmd.Stdout, cmd.Stderr = logs, logs
 			require.NoError(t, cmd.Start())
 			exited := make(chan struct{})
@@ -150,7 +147,7 @@ func TestLeastPrivilege(t *testing.T) {
 			want := map[string]int64{"syscall.calls/getppid": 777, "syscall.errors/openat/ENOENT": 13, "syscall.calls/write": 5}
 			var got map[string]int64
 			require.Eventually(t, func() bool {
-				got = lastExportOf(t, out, pid)
+				got = collectortest.LastValues(t, out, pid)
 				for k, v := range want {
 					if got[k] != v {
 						return false
@@ -195,67 +192,4 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 	data, err := os.ReadFile(from)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(to, data, mode))
-}
-
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lastExportOf reads the file exporter's JSON lines: pid's values in the
-// last export that has it, keyed metric/syscall[/errno].
-func lastExportOf(t *testing.T, path string, pid int) map[string]int64 {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var last map[string]int64
-	r := bufio.NewReader(f)
-	for {
-		line, err := r.ReadBytes('\n')
-		if err == io.EOF {
-			break
-		}
-		require.NoError(t, err)
-		md, err := (&pmetric.JSONUnmarshaler{}).UnmarshalMetrics(line)
-		require.NoError(t, err)
-		for _, rm := range md.ResourceMetrics().All() {
-			if v, ok := rm.Resource().Attributes().Get("process.pid"); !ok || v.Int() != int64(pid) {
-				continue
-			}
-			last = map[string]int64{}
-			for _, sm := range rm.ScopeMetrics().All() {
-				for _, m := range sm.Metrics().All() {
-					if m.Type() != pmetric.MetricTypeSum {
-						continue
-					}
-					for _, dp := range m.Sum().DataPoints().All() {
-						key := m.Name()
-						if v, ok := dp.Attributes().Get("syscall.name"); ok {
-							key += "/" + v.Str()
-						}
-						if v, ok := dp.Attributes().Get("error.type"); ok {
-							key += "/" + v.Str()
-						}
-						last[key] = dp.IntValue()
-					}
-				}
-			}
-		}
-	}
-	return last
 }

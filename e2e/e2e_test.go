@@ -9,7 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,71 +21,30 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
+
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.opentelemetry.io/collector/pdata/pmetric"
 	"google.golang.org/protobuf/encoding/protodelim"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 )
 
-func collectorBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("OTELCOL_BIN")
-	if bin == "" {
-		bin = "../_build/otelcol-syscalls"
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("no collector binary at %s: build it with `make otelcol` (`make test` does): %v", bin, err)
-	}
-	abs, err := filepath.Abs(bin)
-	require.NoError(t, err)
-	return abs
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu  chan struct{}
-	buf bytes.Buffer
-}
-
-func newSyncBuffer() *syncBuffer { return &syncBuffer{mu: make(chan struct{}, 1)} }
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu <- struct{}{}
-	defer func() { <-b.mu }()
-	return b.buf.String()
-}
-
 // TestCollectorExportsExactCounts runs the real collector, makes a known
 // workload, and finds its exact counts both in the file exporter's output
 // and on the Prometheus exporter's endpoint.
 func TestCollectorExportsExactCounts(t *testing.T) {
-	bin := collectorBinary(t)
+	bin := collectortest.Otelcol(t)
 	workloadBin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	out := filepath.Join(t.TempDir(), "metrics.jsonl")
-	prom := freeAddr(t)
+	prom := collectortest.FreeAddr(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--config", "../testdata/e2e.yaml")
 	cmd.Env = append(os.Environ(), "SYSCALLS_E2E_OUT="+out, "SYSCALLS_E2E_PROM="+prom)
-	logs := newSyncBuffer()
+	logs := &collectortest.LogBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	require.NoError(t, cmd.Start())
@@ -111,7 +69,7 @@ func TestCollectorExportsExactCounts(t *testing.T) {
 	}
 	var got map[string]int64
 	require.Eventually(t, func() bool {
-		got = lastExportOf(t, out, pid)
+		got = collectortest.LastValues(t, out, pid)
 		for k, v := range want {
 			if got[k] != v {
 				return false
@@ -135,61 +93,6 @@ func TestCollectorExportsExactCounts(t *testing.T) {
 			t.Logf("prometheus: %s", re.FindString(body))
 		}
 	}
-}
-
-// lastExportOf reads the file exporter's JSON lines and returns the values
-// of pid's data points in the last export that has it, keyed
-// metric/syscall[/errno].
-func lastExportOf(t *testing.T, path string, pid int) map[string]int64 {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		return nil
-	}
-	defer f.Close()
-	var last map[string]int64
-	r := bufio.NewReader(f)
-	for {
-		line, err := r.ReadBytes('\n')
-		if err == io.EOF {
-			break // a partial last line is read next time
-		}
-		require.NoError(t, err)
-		md, err := (&pmetric.JSONUnmarshaler{}).UnmarshalMetrics(line)
-		require.NoError(t, err, "the file exporter wrote a line that is not OTLP JSON")
-		if v := valuesOf(md, pid); v != nil {
-			last = v
-		}
-	}
-	return last
-}
-
-func valuesOf(md pmetric.Metrics, pid int) map[string]int64 {
-	var values map[string]int64
-	for _, rm := range md.ResourceMetrics().All() {
-		if v, ok := rm.Resource().Attributes().Get("process.pid"); !ok || v.Int() != int64(pid) {
-			continue
-		}
-		values = map[string]int64{}
-		for _, sm := range rm.ScopeMetrics().All() {
-			for _, m := range sm.Metrics().All() {
-				if m.Type() != pmetric.MetricTypeSum || m.Sum().DataPoints().Len() == 0 {
-					continue
-				}
-				for _, dp := range m.Sum().DataPoints().All() {
-					key := m.Name()
-					if v, ok := dp.Attributes().Get("syscall.name"); ok {
-						key += "/" + v.Str()
-					}
-					if v, ok := dp.Attributes().Get("error.type"); ok {
-						key += "/" + v.Str()
-					}
-					values[key] = dp.IntValue()
-				}
-			}
-		}
-	}
-	return values
 }
 
 func filterKeys(got, want map[string]int64) map[string]int64 {
@@ -259,7 +162,7 @@ func httpGet(t *testing.T, url string) string {
 // TestValidateNamesTheBadKey: `otelcol validate` rejects bad configs with a
 // message that names the offending key.
 func TestValidateNamesTheBadKey(t *testing.T) {
-	bin := collectorBinary(t)
+	bin := collectortest.Otelcol(t)
 	for file, want := range map[string]string{
 		"invalid-unknown-key.yaml": "grup_by",
 		"invalid-group-by.yaml":    `group_by: unknown value "pod"`,
@@ -284,7 +187,7 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 // TestUnprivilegedStartFails runs the collector as nobody, without any
 // capability: it must exit with one clear sentence, not a stack trace.
 func TestUnprivilegedStartFails(t *testing.T) {
-	bin := collectorBinary(t)
+	bin := collectortest.Otelcol(t)
 	// A directory nobody can read, holding copies of the binary and config.
 	dir, err := os.MkdirTemp("", "syscalls-e2e-")
 	require.NoError(t, err)
@@ -324,7 +227,7 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 // container without hostPID would: per-process counts would be attributed
 // to the wrong pids, so Start refuses with advice.
 func TestOwnPIDNamespaceFails(t *testing.T) {
-	bin := collectorBinary(t)
+	bin := collectortest.Otelcol(t)
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err, "unshare (util-linux) is needed")
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
@@ -340,7 +243,7 @@ func TestOwnPIDNamespaceFails(t *testing.T) {
 // collector's file descriptors, so a SIGKILL leaves nothing in the kernel,
 // and a restart starts clean.
 func TestSIGKILLLeavesNothingAttached(t *testing.T) {
-	bin := collectorBinary(t)
+	bin := collectortest.Otelcol(t)
 	// The programs a process holds, from its file descriptors' fdinfo.
 	ourPrograms := func(pid int) []int {
 		fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fdinfo", pid))
@@ -366,8 +269,8 @@ func TestSIGKILLLeavesNothingAttached(t *testing.T) {
 	for round := range 2 {
 		out := filepath.Join(t.TempDir(), "metrics.jsonl")
 		cmd := exec.Command(bin, "--config", "../testdata/e2e.yaml")
-		cmd.Env = append(os.Environ(), "SYSCALLS_E2E_OUT="+out, "SYSCALLS_E2E_PROM="+freeAddr(t))
-		logs := newSyncBuffer()
+		cmd.Env = append(os.Environ(), "SYSCALLS_E2E_OUT="+out, "SYSCALLS_E2E_PROM="+collectortest.FreeAddr(t))
+		logs := &collectortest.LogBuffer{}
 		cmd.Stdout, cmd.Stderr = logs, logs
 		require.NoError(t, cmd.Start())
 		t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // if an assertion stops the round early

@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -43,8 +45,8 @@ const e2eNode = "e2e-node"
 
 func startVictoriaMetrics(t *testing.T) promAPI {
 	t.Helper()
-	bin := binary(t, "VICTORIA_METRICS_BIN", defaultVM)
-	addr := freeAddr(t)
+	bin := collectortest.Binary(t, "VICTORIA_METRICS_BIN", defaultVM)
+	addr := collectortest.FreeAddr(t)
 	base := "http://" + addr
 	svc := startService(t, "victoria-metrics", bin, []string{
 		"-storageDataPath=" + t.TempDir(),
@@ -71,7 +73,7 @@ func startVictoriaMetrics(t *testing.T) promAPI {
 // into them).
 func startPrometheus(t *testing.T, target string) promAPI {
 	t.Helper()
-	bin := binary(t, "PROMETHEUS_BIN", defaultPrometheus)
+	bin := collectortest.Binary(t, "PROMETHEUS_BIN", defaultPrometheus)
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(cfg, []byte(fmt.Sprintf(`global:
@@ -83,7 +85,7 @@ scrape_configs:
     static_configs:
       - targets: [%q]
 `, target)), 0o644))
-	addr := freeAddr(t)
+	addr := collectortest.FreeAddr(t)
 	base := "http://" + addr
 	svc := startService(t, "prometheus", bin, []string{
 		"--config.file=" + cfg,
@@ -112,7 +114,7 @@ type run struct {
 }
 
 func TestBackends(t *testing.T) {
-	otelcol := binary(t, "OTELCOL_BIN", defaultOtelcol)
+	otelcol := collectortest.Binary(t, "OTELCOL_BIN", defaultOtelcol)
 	binDir := t.TempDir()
 	exactBin, err := workload.Build(binDir)
 	require.NoError(t, err)
@@ -122,10 +124,10 @@ func TestBackends(t *testing.T) {
 	require.NoError(t, err)
 
 	vm := startVictoriaMetrics(t)
-	exporter := freeAddr(t)
+	exporter := collectortest.FreeAddr(t)
 	prom := startPrometheus(t, exporter)
 	col := startService(t, "collector", otelcol,
-		[]string{"--config", filepath.Join(repoRoot(), "testdata", "e2e-backends.yaml")},
+		[]string{"--config", filepath.Join(collectortest.RepoRoot(), "testdata", "e2e-backends.yaml")},
 		"SYSCALLS_E2E_OTLP="+vm.base+"/opentelemetry/v1/metrics",
 		"SYSCALLS_E2E_PROM="+exporter,
 		"SYSCALLS_E2E_NODE="+e2eNode)

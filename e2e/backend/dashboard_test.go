@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -49,7 +51,7 @@ type dashPanel struct {
 
 func loadDashboard(t *testing.T) dashboard {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(repoRoot(), "deploy", "grafana", "syscalls.json"))
+	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "deploy", "grafana", "syscalls.json"))
 	require.NoError(t, err)
 	var d dashboard
 	require.NoError(t, json.Unmarshal(data, &d))

@@ -1,82 +1,24 @@
 package backend
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
+
 	"github.com/stretchr/testify/require"
 )
-
-// repoRoot is the repository's root directory.
-func repoRoot() string {
-	_, self, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(self), "..", "..")
-}
-
-// binary finds a program the Makefile builds or caches: from env, else at
-// its default place under the repository. Plain `go test ./...` without it
-// skips, pointing at `make e2e`; in CI (CI set) a missing binary fails.
-func binary(t *testing.T, env, def string) string {
-	t.Helper()
-	p := os.Getenv(env)
-	if p == "" {
-		p = filepath.Join(repoRoot(), def)
-	}
-	if _, err := os.Stat(p); err != nil {
-		msg := fmt.Sprintf("%s: no binary at %s (%v): `make e2e` or `make test` builds it and sets %s", env, p, err, env)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	abs, err := filepath.Abs(p)
-	require.NoError(t, err)
-	return abs
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// logBuffer collects a process's output while it runs.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // tail is the last n lines of s.
 func tail(s string, n int) string {
@@ -92,13 +34,13 @@ func tail(s string, n int) string {
 type service struct {
 	name string
 	cmd  *exec.Cmd
-	logs *logBuffer
+	logs *collectortest.LogBuffer
 	done chan struct{}
 }
 
 func startService(t *testing.T, name, bin string, args []string, env ...string) *service {
 	t.Helper()
-	s := &service{name: name, cmd: exec.Command(bin, args...), logs: &logBuffer{}, done: make(chan struct{})}
+	s := &service{name: name, cmd: exec.Command(bin, args...), logs: &collectortest.LogBuffer{}, done: make(chan struct{})}
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	s.cmd.Dir = t.TempDir()
@@ -273,32 +215,6 @@ func (p promAPI) eventually(t *testing.T, q string, want float64) {
 	t.Errorf("%s: %s: want one series = %v, last answer %v (err %v)", p.name, q, want, last, err)
 }
 
-// cgroup2Root finds the cgroup v2 mount point in /proc/self/mountinfo.
-func cgroup2Root(t *testing.T) string {
-	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
-	require.NoError(t, err)
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		pre, post, ok := strings.Cut(s.Text(), " - ")
-		fields, postFields := strings.Fields(pre), strings.Fields(post)
-		if ok && len(fields) >= 5 && len(postFields) >= 1 && postFields[0] == "cgroup2" {
-			return fields[4]
-		}
-	}
-	t.Fatal("no cgroup2 mount in /proc/self/mountinfo")
-	return ""
-}
-
-func randomHex(t *testing.T, n int) string {
-	t.Helper()
-	b := make([]byte, n)
-	_, err := rand.Read(b)
-	require.NoError(t, err)
-	return hex.EncodeToString(b)
-}
-
 // fakeContainer makes a cgroup v2 directory laid out as a Kubernetes pod's
 // container under the systemd cgroup driver
 // (…/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope), inside
@@ -308,10 +224,10 @@ func randomHex(t *testing.T, n int) string {
 // cleanup, after the processes in them have exited.
 func fakeContainer(t *testing.T) (fd int, containerID, podUID string) {
 	t.Helper()
-	u := randomHex(t, 16)
+	u := collectortest.RandomHex(t, 16)
 	podUID = u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
-	containerID = randomHex(t, 32)
-	parent := filepath.Join(cgroup2Root(t), fmt.Sprintf("syscalls-e2e-%d.slice", os.Getpid()))
+	containerID = collectortest.RandomHex(t, 32)
+	parent := filepath.Join(collectortest.Cgroup2Root(t), fmt.Sprintf("syscalls-e2e-%d.slice", os.Getpid()))
 	pod := filepath.Join(parent, "kubepods-besteffort-pod"+strings.ReplaceAll(podUID, "-", "_")+".slice")
 	leaf := filepath.Join(pod, "cri-containerd-"+containerID+".scope")
 	require.NoError(t, os.MkdirAll(leaf, 0o755))
@@ -332,7 +248,7 @@ func fakeContainer(t *testing.T) (fd int, containerID, podUID string) {
 // for it (with a timeout) and fails the test if it failed.
 func runInBackground(t *testing.T, cmd *exec.Cmd) func() {
 	t.Helper()
-	var out logBuffer
+	var out collectortest.LogBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	require.NoError(t, cmd.Start())
 	done := make(chan error, 1)

@@ -1,0 +1,179 @@
+// Package collectortest holds what the tests that run the ocb-built
+// collector and the backends beside it share: finding the binaries the
+// Makefile builds, free ports, process output, the file exporter's output.
+package collectortest
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+)
+
+// RepoRoot is the repository's top directory.
+func RepoRoot() string {
+	_, self, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(self), "..", "..")
+}
+
+// Binary finds a program the Makefile builds or caches: from env, else at
+// def under the repository (or on PATH when def has no slash). A missing
+// one skips the test, pointing at `make test`; in CI (CI set) it fails.
+func Binary(t *testing.T, env, def string) string {
+	t.Helper()
+	p := os.Getenv(env)
+	if p == "" && def != "" {
+		if strings.Contains(def, "/") {
+			p = filepath.Join(RepoRoot(), def)
+		} else if lp, err := exec.LookPath(def); err == nil {
+			p = lp
+		}
+	}
+	if _, err := os.Stat(p); p == "" || err != nil {
+		msg := fmt.Sprintf("%s: no binary (%q): `make test` or `make e2e` builds it and sets %s", env, p, env)
+		if os.Getenv("CI") != "" {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	abs, err := filepath.Abs(p)
+	require.NoError(t, err)
+	return abs
+}
+
+// Otelcol is the ocb-built collector.
+func Otelcol(t *testing.T) string { return Binary(t, "OTELCOL_BIN", "_build/otelcol-syscalls") }
+
+// FreeAddr is a loopback address with a port nothing listens on.
+func FreeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// LogBuffer collects a process's output while it runs.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// ForEachExport calls fn with every complete export in the file exporter's
+// JSON-lines output so far (a partial last line is left for next time). A
+// missing file has no exports yet.
+func ForEachExport(t *testing.T, path string, fn func(pmetric.Metrics)) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	r := bufio.NewReader(f)
+	for {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			return
+		}
+		require.NoError(t, err)
+		md, err := (&pmetric.JSONUnmarshaler{}).UnmarshalMetrics(line)
+		require.NoError(t, err, "the file exporter wrote a line that is not OTLP JSON")
+		fn(md)
+	}
+}
+
+// Cgroup2Root is where the cgroup v2 hierarchy is mounted here.
+func Cgroup2Root(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open("/proc/self/mountinfo")
+	require.NoError(t, err)
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		pre, post, ok := strings.Cut(s.Text(), " - ")
+		fields, postFields := strings.Fields(pre), strings.Fields(post)
+		if ok && len(fields) >= 5 && len(postFields) >= 1 && postFields[0] == "cgroup2" {
+			return fields[4]
+		}
+	}
+	t.Fatal("no cgroup2 mount in /proc/self/mountinfo")
+	return ""
+}
+
+// RandomHex is n random bytes in hex.
+func RandomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	_, err := rand.Read(b)
+	require.NoError(t, err)
+	return hex.EncodeToString(b)
+}
+
+// LastValues reads the file exporter's output and returns pid's sums in
+// the last export that has it (see Values).
+func LastValues(t *testing.T, path string, pid int) map[string]int64 {
+	t.Helper()
+	var last map[string]int64
+	ForEachExport(t, path, func(md pmetric.Metrics) {
+		if v := Values(md, pid); v != nil {
+			last = v
+		}
+	})
+	return last
+}
+
+// Values returns pid's sum data points in one export keyed
+// metric/syscall[/errno], e.g. "syscall.errors/openat/ENOENT"; nil if the
+// export has no resource for pid.
+func Values(md pmetric.Metrics, pid int) map[string]int64 {
+	var values map[string]int64
+	for _, rm := range md.ResourceMetrics().All() {
+		if v, ok := rm.Resource().Attributes().Get("process.pid"); !ok || v.Int() != int64(pid) {
+			continue
+		}
+		values = map[string]int64{}
+		for _, sm := range rm.ScopeMetrics().All() {
+			for _, m := range sm.Metrics().All() {
+				if m.Type() != pmetric.MetricTypeSum {
+					continue
+				}
+				for _, dp := range m.Sum().DataPoints().All() {
+					key := m.Name()
+					if v, ok := dp.Attributes().Get("syscall.name"); ok {
+						key += "/" + v.Str()
+					}
+					if v, ok := dp.Attributes().Get("error.type"); ok {
+						key += "/" + v.Str()
+					}
+					values[key] = dp.IntValue()
+				}
+			}
+		}
+	}
+	return values
+}
