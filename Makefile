@@ -6,7 +6,7 @@ OCB      := $(GOBIN)/builder
 OTELCOL  := _build/otelcol-syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol run test e2e tools generate clean distclean
+.PHONY: all build otelcol run test e2e tools bench generate clean distclean
 
 # What the end-to-end tests run besides the collector: real backends
 # (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
@@ -78,6 +78,26 @@ $(PROMETHEUS):
 		{ apt-get update -qq && apt-get download prometheus; }; } && \
 		dpkg-deb -x prometheus_*.deb . && rm prometheus_*.deb
 	test -x $@
+
+# The overhead benchmark (root, ~10 min on 2 quiet CPUs): installs the peer
+# tools when missing, runs the Go benchmark of snapshot → pdata, then
+# bench/cmd/syscallbench, which prints the table (copied to _build/bench.txt).
+# BENCH_ROUNDS, BENCH_N, BENCH_PROCS, BENCH_STEADY_SECONDS, BENCH_ONLY, …:
+# see bench/cmd/syscallbench.
+BENCH_TOOLS    := bpftrace syscount strace bpftool
+BENCH_REVISION ?= $(shell git describe --always --dirty 2>/dev/null)
+bench: otelcol
+	@for tool in $(BENCH_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq bpftrace libbpf-tools strace bpftool || \
+		{ apt-get update -qq && apt-get install -y -qq bpftrace libbpf-tools strace bpftool; }; \
+	fi
+	$(GO) test -run '^$$' -bench BenchmarkEmit10kSeries -benchmem -count 5 ./receiver/ > _build/bench-emit.txt || \
+		{ cat _build/bench-emit.txt; exit 1; }
+	$(GO) build -o _build/syscallbench ./bench/cmd/syscallbench
+	BENCH_REVISION="$(BENCH_REVISION)" ./_build/syscallbench \
+		-gobench _build/bench-emit.txt -otelcol $(OTELCOL) -o _build/bench.txt
 
 # Regenerates the BPF objects (bpf2go, clang), the syscall name tables and
 # the mdatagen code. Installs clang and the libbpf headers when missing.

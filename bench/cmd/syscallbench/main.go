@@ -1,0 +1,263 @@
+//go:build linux
+
+// Command syscallbench is `make bench`: it measures what the receiver's
+// eBPF programs add to every syscall, next to the floor (empty programs on
+// the same hooks) and to peer tools, on this machine and in one run, and
+// checks the results against the targets of issue 5.
+//
+// Environment: BENCH_ROUNDS (5), BENCH_N (getppid calls per thread and run,
+// 500,000), BENCH_STRACE_N (BENCH_N/50), BENCH_PROCS (10,000 exited
+// processes for the scaling check), BENCH_STEADY_PROCS (1,000) and
+// BENCH_STEADY_SECONDS (60) for the collector's steady state,
+// BENCH_WAIT_SECONDS (60: the most, in total, to wait for other tools'
+// programs to leave the syscall hooks), BENCH_ONLY (measure only variants
+// whose name contains it; the floors always run).
+// Flags: -gobench FILE (output of the receiver's Go benchmark), -otelcol
+// BIN (the ocb-built collector; its steady state is skipped without it),
+// -o FILE (a copy of the table).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/seed22255693/syscallsreceiver/bench/kstats"
+	"github.com/seed22255693/syscallsreceiver/bench/report"
+)
+
+type config struct {
+	rounds, n, straceN, procs   int
+	steadyProcs                 int
+	steadyWindow, wait          time.Duration
+	only, goBench, otelcol, rev string
+}
+
+func main() {
+	if len(os.Args) > 1 && os.Args[1] == "loop" {
+		if err := workloadMain(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "syscallbench loop:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	cfg := config{
+		rounds:       envInt("BENCH_ROUNDS", 5),
+		n:            envInt("BENCH_N", 500_000),
+		procs:        envInt("BENCH_PROCS", 10_000),
+		steadyProcs:  envInt("BENCH_STEADY_PROCS", 1_000),
+		steadyWindow: time.Duration(envInt("BENCH_STEADY_SECONDS", 60)) * time.Second,
+		wait:         time.Duration(envInt("BENCH_WAIT_SECONDS", 60)) * time.Second,
+		only:         os.Getenv("BENCH_ONLY"),
+		rev:          os.Getenv("BENCH_REVISION"),
+	}
+	cfg.straceN = envInt("BENCH_STRACE_N", max(cfg.n/50, 1000))
+	flag.StringVar(&cfg.goBench, "gobench", "", "output of go test -bench BenchmarkEmit10kSeries -benchmem")
+	flag.StringVar(&cfg.otelcol, "otelcol", "", "the ocb-built collector, for its steady state")
+	copyTo := flag.String("o", "", "also write the table to this file")
+	flag.Parse()
+	var out io.Writer = os.Stdout
+	if *copyTo != "" {
+		f, err := os.Create(*copyTo)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "syscallbench:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		out = io.MultiWriter(os.Stdout, f)
+	}
+	if err := run(cfg, out); err != nil {
+		fmt.Fprintln(os.Stderr, "syscallbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfg config, out io.Writer) error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("must run as root: it loads eBPF programs and reads every program's run time")
+	}
+	if kstats.AlreadyOn() {
+		return fmt.Errorf("kernel.bpf_stats_enabled is on: it adds ~150 ns to every program run and would skew every wall time; run sysctl -w kernel.bpf_stats_enabled=0 first")
+	}
+	started := time.Now()
+	load0 := loadavg()
+
+	var vs []variant
+	var skipped []string
+	for _, v := range variants(cfg) {
+		if cfg.only != "" && !strings.Contains(v.name, cfg.only) && !strings.HasPrefix(v.name, "floor") {
+			continue
+		}
+		if tool := toolOf(v.name); tool != "" {
+			if _, err := exec.LookPath(tool); err != nil {
+				skipped = append(skipped, fmt.Sprintf("%s: %s is not installed", v.name, tool))
+				continue
+			}
+		}
+		vs = append(vs, v)
+	}
+	logf("measuring %d variants × %d rounds, %s calls per thread (strace %s)", len(vs), cfg.rounds, group(cfg.n), group(cfg.straceN))
+	results, shared, total := measure(cfg, vs)
+
+	var steady *steadyResult
+	steadyWhy := "no collector binary: run `make otelcol` first"
+	if cfg.otelcol != "" {
+		if _, err := os.Stat(cfg.otelcol); err == nil {
+			logf("collector steady state: %d idle processes, %s window", cfg.steadyProcs, cfg.steadyWindow)
+			res, err := measureSteady(cfg.otelcol, cfg.steadyProcs, cfg.steadyWindow)
+			if err != nil {
+				steadyWhy = err.Error()
+				logf("collector steady state failed: %v", err)
+			} else {
+				steady = &res
+			}
+		}
+	}
+	var bench map[string]map[string][]float64
+	if cfg.goBench != "" {
+		b, err := os.ReadFile(cfg.goBench)
+		if err != nil {
+			return err
+		}
+		bench = report.ParseGoBench(string(b))
+	}
+
+	// The table.
+	fmt.Fprintf(out, "syscalls receiver benchmark, %s\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(out, "machine: %s; load average %s at start, %s at end; %s in total\n",
+		machine(), load0, loadavg(), time.Since(started).Round(time.Second))
+	if cfg.rev != "" {
+		fmt.Fprintf(out, "revision: %s\n", cfg.rev)
+	}
+	fmt.Fprintf(out, "workload: getppid loop, 1 thread pinned to one CPU, and one pinned thread per CPU; %d rounds, medians\n", cfg.rounds)
+	var base1, base2 []float64
+	for _, r := range results {
+		base1, base2 = append(base1, r.Base1...), append(base2, r.Base2...)
+	}
+	fmt.Fprintf(out, "baseline (nothing attached): %.0f ns/syscall on 1 thread, %.0f on all CPUs (median of %d runs)\n",
+		report.Median(base1), report.Median(base2), len(base1))
+	fmt.Fprintf(out, "other tools' eBPF programs on the syscall hooks: during %d of %d measurements", shared, total)
+	if shared > 0 {
+		fmt.Fprint(out, " (those rounds are dropped where a variant has clean ones; see the notes)")
+	}
+	fmt.Fprint(out, "\n\n")
+	fmt.Fprintln(out, "Added cost per syscall: variant run minus the baseline run just before it, in ns.")
+	fmt.Fprintln(out, "In-kernel: sum over the tool's syscall hooks of run_time_ns/run_cnt, stats on only for a separate run.")
+	report.WriteCosts(out, results)
+	for _, s := range skipped {
+		fmt.Fprintf(out, "  skipped %s\n", s)
+	}
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "Our modes ÷ the floor with the same hooks and ÷ each peer (1 thread; in-kernel ratio in brackets):")
+	report.WriteRatios(out, results,
+		[]string{oursSystem, oursSystemErr, oursProcCalls, oursProc, oursFull, oursCgroup},
+		[]string{bpftraceID, bpftraceCm, syscount, syscountP, syscountL, straceC})
+	fmt.Fprintln(out)
+	fmt.Fprintln(out, "Targets (issue 5):")
+	report.WriteTargets(out, targets(cfg, results, bench, steady, steadyWhy))
+	return nil
+}
+
+func targets(cfg config, results []*report.Result, bench map[string]map[string][]float64, steady *steadyResult, steadyWhy string) []report.Target {
+	ts := []report.Target{
+		report.RatioTarget("system-wide calls ≤ 1.25× floor", results, oursSystem, floorEnter, 1.25),
+		report.RatioTarget("system-wide calls ≤ 0.5× bpftrace by id", results, oursSystem, bpftraceID, 0.5),
+		report.RatioTarget("per process calls+errors ≤ 0.6× syscount -P", results, oursProc, syscountP, 0.6),
+		report.RatioTarget("full (duration histogram) ≤ 0.7× syscount -L", results, oursFull, syscountL, 0.7),
+	}
+	scale := report.RatioTarget(fmt.Sprintf("per process: %s vs 10 processes in map ≤ 1.15× (no growth)", group(cfg.procs)),
+		results, oursProcs(cfg.procs), oursProcs(10), 1.15)
+	ts = append(ts, scale)
+
+	emit := bench["BenchmarkEmit10kSeries"]
+	ms := unmeasured("10,000 series → pdata < 5 ms", "no Go benchmark output (-gobench)")
+	ms.Limit, ms.Strict, ms.Unit = 5, true, " ms"
+	allocs := unmeasured("10,000 series → pdata < 2 allocs/point", ms.Detail)
+	allocs.Limit, allocs.Strict = 2, true
+	if emit != nil {
+		ms.Measured = report.Median(emit["ns/op"]) / 1e6
+		ms.Detail = fmt.Sprintf("median of %d go test -bench runs; %s B/op", len(emit["ns/op"]), num(report.Median(emit["B/op"])))
+		allocs.Measured = report.Median(emit["allocs/point"])
+		allocs.Detail = fmt.Sprintf("%s allocs/op", num(report.Median(emit["allocs/op"])))
+	}
+	cpu := unmeasured(fmt.Sprintf("collector, %s live processes, 10 s interval: < 1%% of a core", group(cfg.steadyProcs)), steadyWhy)
+	cpu.Limit, cpu.Strict, cpu.Unit = 1, true, " %"
+	rss := unmeasured("collector steady state: RSS < 80 MiB (peak)", steadyWhy)
+	rss.Limit, rss.Strict, rss.Unit = 80, true, " MiB"
+	if steady != nil {
+		cpu.Measured = steady.cpuPercent
+		cpu.Detail = fmt.Sprintf("utime+stime over %s, %d exports of %s data points", cfg.steadyWindow, steady.exports, group(steady.points))
+		rss.Measured = steady.hwmMiB
+		rss.Detail = fmt.Sprintf("VmHWM; VmRSS %.1f MiB at the end", steady.rssMiB)
+	}
+	return append(ts, ms, allocs, cpu, rss)
+}
+
+// unmeasured is a target without a figure (yet), and without an
+// in-kernel ratio.
+func unmeasured(goal, why string) report.Target {
+	return report.Target{Goal: goal, Measured: math.NaN(), Kernel: math.NaN(), Detail: why}
+}
+
+// toolOf is the peer program a variant needs installed, if any.
+func toolOf(name string) string {
+	for _, tool := range []string{"bpftrace", "syscount", "strace"} {
+		if strings.HasPrefix(name, tool) {
+			return tool
+		}
+	}
+	return ""
+}
+
+func machine() string {
+	var u unix.Utsname
+	unix.Uname(&u)
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.Lines(string(b)) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	cpus, _ := os.ReadFile("/sys/devices/system/cpu/online")
+	return fmt.Sprintf("Linux %s, %s, CPUs %s", unix.ByteSliceToString(u.Release[:]), model, strings.TrimSpace(string(cpus)))
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func envInt(name string, def int) int {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(strings.ReplaceAll(v, "_", ""))
+	if err != nil || n <= 0 {
+		fmt.Fprintf(os.Stderr, "syscallbench: ignoring %s=%q: not a positive integer\n", name, v)
+		return def
+	}
+	return n
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "%s "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func group(n int) string   { return report.Thousands(n) }
+func num(x float64) string { return report.Thousands(int(math.Round(x))) }

@@ -1,0 +1,43 @@
+//go:build linux
+
+package floor
+
+import (
+	"testing"
+	"time"
+
+	"github.com/cilium/ebpf"
+)
+
+// The floor attaches one program per hook and leaves nothing behind.
+func TestAttachClose(t *testing.T) {
+	for _, exit := range []bool{false, true} {
+		f, err := Attach(exit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids := f.ProgramIDs()
+		if want := map[bool]int{false: 1, true: 2}[exit]; len(ids) != want {
+			t.Errorf("exit=%v: %d programs attached, want %d", exit, len(ids), want)
+		}
+		if err := f.Close(); err != nil {
+			t.Fatal(err)
+		}
+		// The kernel frees programs after an RCU grace period.
+		for _, id := range ids {
+			deadline := time.Now().Add(5 * time.Second)
+			for {
+				p, err := ebpf.NewProgramFromID(id)
+				if err != nil {
+					break
+				}
+				p.Close()
+				if time.Now().After(deadline) {
+					t.Errorf("program %d still loaded 5 s after Close", id)
+					break
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+		}
+	}
+}
