@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -726,4 +727,36 @@ func runWithPid(t *testing.T, bin string, first, second workload.Spec) int {
 	}
 	t.Fatal("could not get the kernel to reuse a pid in 20 tries")
 	return 0
+}
+
+// TestHostileComm: a process that renames itself (prctl PR_SET_NAME) with
+// control characters, invalid UTF-8 and format verbs is exported with the
+// documented safe rendering, as valid UTF-8, and counted exactly.
+func TestHostileComm(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	const raw = "\x1b[2J\xff%s%s%s\n%n!" // 15 bytes: escape, invalid byte, verbs, newline
+	require.Len(t, raw, 15)
+	cfg := testConfig()
+	cfg.Filter.Comms = []string{raw}
+	s := newSyscallsScraper(cfg, receivertest.NewNopSettings(metadata.Type))
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
+
+	pid, err := workload.Run(bin, workload.Spec{Getppid: 321, Comm: raw})
+	require.NoError(t, err)
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	var found bool
+	for _, r := range liveResources(md) {
+		if r.int("process.pid") != int64(pid) {
+			continue
+		}
+		found = true
+		name := r.str("process.executable.name")
+		assert.Equal(t, `\x1b[2J`+"\uFFFD"+`%s%s%s\x0a%n!`, name)
+		assert.True(t, utf8.ValidString(name))
+		assert.EqualValues(t, 321, r.native("getppid"))
+	}
+	require.True(t, found, "the renamed process was not exported")
 }

@@ -87,8 +87,26 @@ func procCgroup(procfs string, tgid uint32) string {
 // sanitize makes a kernel string safe to export: valid UTF-8, no NULs.
 func sanitize(s string) string {
 	s, _, _ = strings.Cut(s, "\x00")
-	return strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	// Control characters are valid UTF-8 but let a process forge log lines
+	// or terminal escapes wherever its name is printed: show them as \xNN.
+	var b strings.Builder
+	for _, r := range s {
+		if isControl(r) {
+			fmt.Fprintf(&b, "\\x%02x", r)
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
+
+// isControl matches the C0 controls and DEL (C1 controls are not valid
+// single bytes in UTF-8 and were replaced above).
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // initialPIDNamespace is the inode of the host's PID namespace
 // (PROC_PID_INIT_INO in include/linux/proc_ns.h).

@@ -54,6 +54,8 @@ func TestSanitize(t *testing.T) {
 	assert.Equal(t, "\uFFFD", sanitize("\xff\xfe"), "a run of invalid bytes becomes one U+FFFD")
 	assert.Equal(t, "x", sanitize("x\x00\xff"), "everything from the first NUL is dropped")
 	assert.Empty(t, sanitize("\x00abc"))
+	assert.Equal(t, `a\x1b[31mb\x0ac\x7f`, sanitize("a\x1b[31mb\nc\x7f"), "controls shown as \\xNN")
+	assert.Equal(t, "%s%s%s", sanitize("%s%s%s"), "format verbs are plain text")
 }
 
 // fakeProc builds a procfs with one process directory holding stat and,
