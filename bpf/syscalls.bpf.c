@@ -154,6 +154,7 @@ struct inflight {
 	__u64 start_ns;
 	__u32 nr;
 	__u32 abi;
+	struct group_key group; /* computed at entry, reused at exit */
 };
 
 struct {
@@ -386,8 +387,8 @@ int syscalls_enter(struct bpf_raw_tracepoint_args *ctx)
 	if (!syscall_selected(nr, abi) || !task_selected(tgid))
 		return 0;
 
+	group_of(&g, task, pid_tgid);
 	if (count_calls) {
-		group_of(&g, task, pid_tgid);
 		stats = stats_for(&g, nr, abi);
 		if (stats)
 			stats->calls++;
@@ -398,6 +399,7 @@ int syscalls_enter(struct bpf_raw_tracepoint_args *ctx)
 		if (inflight) {
 			inflight->nr = nr;
 			inflight->abi = abi;
+			inflight->group = g;
 			if (measure_duration)
 				inflight->start_ns = bpf_ktime_get_ns();
 		}
@@ -427,7 +429,7 @@ int syscalls_exit(struct bpf_raw_tracepoint_args *ctx)
 		return 0;
 	nr = inflight->nr;
 	inflight->nr = NO_SYSCALL;
-	group_of(&g, task, pid_tgid);
+	g = inflight->group;
 
 	/* A start of 0 means the entry was recorded with timing off. */
 	if (measure_duration && inflight->start_ns)

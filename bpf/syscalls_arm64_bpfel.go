@@ -48,6 +48,7 @@ type syscallsInflight struct {
 	StartNs uint64
 	Nr      uint32
 	Abi     uint32
+	Group   syscallsGroupKey
 }
 
 type syscallsOverflowBucketKey struct {
