@@ -147,14 +147,18 @@ func TestDurationHistogram(t *testing.T) {
 			100*(float64(st.DurationNs)/(sleeps*sleepUs*1000)-1), timed.Total)
 		var n uint64
 		for b, count := range buckets {
-			assert.True(t, b >= lowest && b <= highest, "bucket %d outside [%d, %d]", b, lowest, highest)
+			if timed.Calls == sleeps { // no sleep was cut short by a signal
+				assert.True(t, b >= lowest && b <= highest, "bucket %d outside [%d, %d]", b, lowest, highest)
+			}
 			n += count
 		}
-		assert.EqualValues(t, sleeps, n)
+		assert.EqualValues(t, timed.Calls, n, "one sample per clock_nanosleep call")
 		assert.GreaterOrEqual(t, st.DurationNs, uint64(sleeps*sleepUs*1000))
 		assert.LessOrEqual(t, st.DurationNs, uint64(timed.Total))
-		assert.GreaterOrEqual(t, st.MinNs, uint64(sleepUs*1000))
 		assert.LessOrEqual(t, st.MaxNs, uint64(timed.Longest))
+		if timed.Calls == sleeps {
+			assert.GreaterOrEqual(t, st.MinNs, uint64(sleepUs*1000))
+		}
 
 		fast := counts.Durations[SyscallKey{g, unix.SYS_GETPPID, ABINative}]
 		var total uint64

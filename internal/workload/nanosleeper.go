@@ -16,6 +16,9 @@ func BuildNanosleeper(dir string) (string, error) { return goBuild(dir, "nanosle
 // Sleeps is what nanosleeper measured of its own sleeps from user space.
 type Sleeps struct {
 	Total, Longest time.Duration
+	// Calls is the number of clock_nanosleep calls: more than the sleeps
+	// asked for when a signal cut one short.
+	Calls int
 }
 
 // RunNanosleeper runs nanosleeper to completion: n sleeps of us
@@ -28,10 +31,11 @@ func RunNanosleeper(bin string, n, us, getppid int) (int, Sleeps, error) {
 		return 0, Sleeps{}, fmt.Errorf("nanosleeper: %v\n%s", err, out)
 	}
 	var total, longest int64
-	if _, err := fmt.Sscan(string(out), &total, &longest); err != nil {
+	var calls int
+	if _, err := fmt.Sscan(string(out), &total, &longest, &calls); err != nil {
 		return 0, Sleeps{}, fmt.Errorf("nanosleeper printed %q: %v", out, err)
 	}
-	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest)}, nil
+	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest), calls}, nil
 }
 
 // goBuild compiles ./cmd/NAME of this package into dir.

@@ -61,8 +61,18 @@ func main() {
 			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), 1)
 		}
 		if r < rounds-1 {
-			if _, _, errno := syscall.Syscall6(syscall.SYS_CLOCK_NANOSLEEP, clockMonotonic, 0, uintptr(unsafe.Pointer(&pause)), 0, 0, 0); errno != 0 {
-				os.Exit(5)
+			// A signal cuts a sleep short (EINTR; sleeps are never
+			// restarted): sleep the rest.
+			left := pause
+			for {
+				_, _, errno := syscall.Syscall6(syscall.SYS_CLOCK_NANOSLEEP, clockMonotonic, 0,
+					uintptr(unsafe.Pointer(&left)), uintptr(unsafe.Pointer(&left)), 0, 0)
+				if errno == 0 {
+					break
+				}
+				if errno != syscall.EINTR {
+					os.Exit(5)
+				}
 			}
 		}
 	}
