@@ -199,14 +199,7 @@ func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 		// The exit record has the name the task had at the end (it may
 		// have exec'd since it was last seen alive).
 		if comm, ok := deadTasks[s.taskOf(g)]; ok {
-			if g.TID != 0 {
-				info.ThreadName = comm
-				if leader, ok := exited[g.TGID]; ok {
-					info.Comm = sanitize(leader.Comm)
-				}
-			} else {
-				info.Comm = comm
-			}
+			info = namedByExit(g, comm, exited, info)
 		}
 		infos[g] = info
 	}
@@ -219,20 +212,19 @@ func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 
 	known := map[bpf.Group]groupInfo{}
 	visit := func(g bpf.Group) {
-		if _, done := infos[g]; done || g == bpf.OverflowGroup {
-			if !dead[g] && g != bpf.OverflowGroup {
-				known[g] = infos[g]
+		if g == bpf.OverflowGroup {
+			return
+		}
+		if info, done := infos[g]; done {
+			if !dead[g] {
+				known[g] = info
 			}
 			return
 		}
 		if comm, ok := deadTasks[s.taskOf(g)]; ok {
 			dead[g] = true
-			info, _ := s.describe(g) // the cgroup may still be there
-			info = groupInfo{Comm: comm, Cgroup: info.Cgroup}
-			if g.TID != 0 { // the record is the thread's; the leader's names the process
-				info.ThreadName, info.Comm = comm, sanitize(exited[g.TGID].Comm)
-			}
-			infos[g] = info
+			current, _ := s.describe(g) // the cgroup may still be there
+			infos[g] = namedByExit(g, comm, exited, groupInfo{Cgroup: current.Cgroup})
 			return
 		}
 		// New since the last scrape: reported as it is now; if it is
@@ -259,6 +251,20 @@ func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 	}
 	s.known = known
 	return metrics, counts, nil
+}
+
+// namedByExit names an ended group from its exit record: a thread's record
+// names the thread, and the leader's, if there is one, the process.
+func namedByExit(g bpf.Group, comm string, exited map[uint32]bpf.ExitedTask, info groupInfo) groupInfo {
+	if g.TID == 0 {
+		info.Comm = comm
+		return info
+	}
+	info.ThreadName = comm
+	if leader, ok := exited[g.TGID]; ok {
+		info.Comm = sanitize(leader.Comm)
+	}
+	return info
 }
 
 // taskOf is the process or thread a group belongs to (zero for none).
