@@ -144,17 +144,7 @@ func TestLeastPrivilege(t *testing.T) {
 			spec := workload.Spec{Getppid: 777, OpenMissing: 13, WriteDevNull: 5}
 			pid, err := workload.Run(wl, spec)
 			require.NoError(t, err)
-			want := map[string]int64{"syscall.calls/getppid": 777, "syscall.errors/openat/ENOENT": 13, "syscall.calls/write": 5}
-			var got map[string]int64
-			require.Eventually(t, func() bool {
-				got = collectortest.LastValues(t, out, pid)
-				for k, v := range want {
-					if got[k] != v {
-						return false
-					}
-				}
-				return true
-			}, 30*time.Second, 200*time.Millisecond, "pid %d: want %v, last seen %v", pid, want, got)
+			got := collectortest.AwaitValues(t, out, pid, collectortest.WantOf(spec))
 			t.Logf("uid %s, CapEff %s (cap_bpf,cap_perfmon): pid %d getppid=%d openat ENOENT=%d write=%d",
 				strings.Fields(status["Uid"])[1], status["CapEff"], pid,
 				got["syscall.calls/getppid"], got["syscall.errors/openat/ENOENT"], got["syscall.calls/write"])

@@ -62,21 +62,8 @@ func TestCollectorExportsExactCounts(t *testing.T) {
 	pid, err := workload.Run(workloadBin, spec)
 	require.NoError(t, err)
 
-	want := map[string]int64{
-		"syscall.calls/getppid":        int64(spec.Getppid),
-		"syscall.calls/write":          int64(spec.WriteDevNull),
-		"syscall.errors/openat/ENOENT": int64(spec.OpenMissing),
-	}
-	var got map[string]int64
-	require.Eventually(t, func() bool {
-		got = collectortest.LastValues(t, out, pid)
-		for k, v := range want {
-			if got[k] != v {
-				return false
-			}
-		}
-		return true
-	}, 30*time.Second, 200*time.Millisecond, "pid %d: want %v in the file export, last seen %v", pid, want, got)
+	want := collectortest.WantOf(spec)
+	got := collectortest.AwaitValues(t, out, pid, want)
 	t.Logf("file exporter, pid %d: %v", pid, filterKeys(got, want))
 
 	// The duration histogram reaches Prometheus as a native histogram.

@@ -1,40 +1,15 @@
 package receiver
 
 import (
-	"bufio"
-	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
+
+	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
 )
-
-// cgroup2Root finds where the cgroup v2 hierarchy is mounted: /sys/fs/cgroup
-// on most hosts, /sys/fs/cgroup/unified on hybrid ones.
-func cgroup2Root() (string, error) {
-	return cgroup2RootIn("/proc/self/mountinfo")
-}
-
-func cgroup2RootIn(mountinfo string) (string, error) {
-	f, err := os.Open(mountinfo)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		// "36 25 0:31 / /sys/fs/cgroup rw,... shared:9 - cgroup2 cgroup2 rw"
-		pre, post, ok := strings.Cut(sc.Text(), " - ")
-		fields, postFields := strings.Fields(pre), strings.Fields(post)
-		if ok && len(fields) >= 5 && len(postFields) >= 1 && postFields[0] == "cgroup2" {
-			return fields[4], nil
-		}
-	}
-	return "", errors.New("no cgroup v2 hierarchy is mounted on this host (cgroup v1 only): " +
-		"container attribution and filter.cgroups need cgroup v2")
-}
 
 // cgroupPaths maps cgroup v2 ids (the directory's inode number, what
 // bpf_get_current_cgroup_id returns) to paths relative to the v2 root.
@@ -44,7 +19,7 @@ type cgroupPaths struct {
 }
 
 func newCgroupPaths() (*cgroupPaths, error) {
-	root, err := cgroup2Root()
+	root, err := cgroupv2.Root()
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"go.opentelemetry.io/collector/scraper/scraperhelper"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
@@ -255,7 +256,7 @@ func cgroupDir(path string) (string, error) {
 	if !strings.HasPrefix(path, "/") {
 		return "", fmt.Errorf("%q: a cgroup path starts with / (the cgroup v2 root)", path)
 	}
-	root, err := cgroup2Root()
+	root, err := cgroupv2.Root()
 	if err != nil {
 		return "", err
 	}

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
@@ -128,7 +129,7 @@ func TestLoadConfigAllOptions(t *testing.T) {
 	assert.True(t, opts.GroupByCgroup && opts.GroupByProcess && opts.GroupByThread)
 	assert.EqualValues(t, 500, opts.MaxGroups)
 	assert.Equal(t, []uint32{1, 2}, opts.Filter.PIDs)
-	root, err := cgroup2Root()
+	root, err := cgroupv2.Root()
 	require.NoError(t, err)
 	assert.Equal(t, []string{root}, opts.Filter.CgroupDirs)
 	require.NotNil(t, opts.Filter.Syscalls)

@@ -26,6 +26,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
@@ -156,7 +157,7 @@ var cgroupSeq atomic.Int32
 
 func newLiveCgroups(t *testing.T) *liveCgroups {
 	t.Helper()
-	root, err := cgroup2Root()
+	root, err := cgroupv2.Root()
 	require.NoError(t, err, "these tests need cgroup v2")
 	c := &liveCgroups{t: t, root: root, base: fmt.Sprintf("/syscallsreceiver-test-%d-%d", os.Getpid(), cgroupSeq.Add(1))}
 	t.Cleanup(c.remove)

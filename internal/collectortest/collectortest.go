@@ -18,9 +18,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
+
+	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
 )
 
 // RepoRoot is the repository's top directory.
@@ -110,19 +114,9 @@ func ForEachExport(t *testing.T, path string, fn func(pmetric.Metrics)) {
 // Cgroup2Root is where the cgroup v2 hierarchy is mounted here.
 func Cgroup2Root(t *testing.T) string {
 	t.Helper()
-	f, err := os.Open("/proc/self/mountinfo")
+	root, err := cgroupv2.Root()
 	require.NoError(t, err)
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		pre, post, ok := strings.Cut(s.Text(), " - ")
-		fields, postFields := strings.Fields(pre), strings.Fields(post)
-		if ok && len(fields) >= 5 && len(postFields) >= 1 && postFields[0] == "cgroup2" {
-			return fields[4]
-		}
-	}
-	t.Fatal("no cgroup2 mount in /proc/self/mountinfo")
-	return ""
+	return root
 }
 
 // RandomHex is n random bytes in hex.
@@ -134,9 +128,9 @@ func RandomHex(t *testing.T, n int) string {
 	return hex.EncodeToString(b)
 }
 
-// LastValues reads the file exporter's output and returns pid's sums in
+// lastValues reads the file exporter's output and returns pid's sums in
 // the last export that has it (see Values).
-func LastValues(t *testing.T, path string, pid int) map[string]int64 {
+func lastValues(t *testing.T, path string, pid int) map[string]int64 {
 	t.Helper()
 	var last map[string]int64
 	ForEachExport(t, path, func(md pmetric.Metrics) {
@@ -176,4 +170,31 @@ func Values(md pmetric.Metrics, pid int) map[string]int64 {
 		}
 	}
 	return values
+}
+
+// WantOf is what the file export holds for a workload that made spec's
+// syscalls, keyed as Values keys it.
+func WantOf(spec workload.Spec) map[string]int64 {
+	return map[string]int64{
+		"syscall.calls/getppid":        int64(spec.Getppid),
+		"syscall.calls/write":          int64(spec.WriteDevNull),
+		"syscall.errors/openat/ENOENT": int64(spec.OpenMissing),
+	}
+}
+
+// AwaitValues waits until pid's last export in the file exporter's output
+// has every value in want, and returns that export's values.
+func AwaitValues(t *testing.T, path string, pid int, want map[string]int64) map[string]int64 {
+	t.Helper()
+	var got map[string]int64
+	require.Eventually(t, func() bool {
+		got = lastValues(t, path, pid)
+		for k, v := range want {
+			if got[k] != v {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 200*time.Millisecond, "pid %d: want %v in the file export, last seen %v", pid, want, got)
+	return got
 }
