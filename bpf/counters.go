@@ -58,7 +58,32 @@ type Options struct {
 	DurationScale int
 
 	Filter Filter
+
+	// Hook is how the programs hook the syscall path; HookAuto takes the
+	// first one the kernel supports.
+	Hook Hook
 }
+
+// Hook is a way of hooking the syscall path, from the cheapest and most
+// exact to the most widely available.
+type Hook string
+
+const (
+	HookAuto Hook = ""
+	// HookTPBTF uses BTF-enabled raw tracepoints (Linux 5.15+ with BTF):
+	// one program at sys_exit counts calls and errors.
+	HookTPBTF Hook = "tp_btf"
+	// HookRawTracepoint uses raw tracepoints and needs no BTF (Linux
+	// 5.5+). A reused pid is not told apart from its previous process.
+	HookRawTracepoint Hook = "raw_tracepoint"
+	// HookTracepoint uses classic tracepoints (needs tracefs) and no BTF.
+	// On top of HookRawTracepoint's limits, 32-bit processes' syscalls
+	// are named from the native table.
+	HookTracepoint Hook = "tracepoint"
+)
+
+// Hooks lists the hooks in the order HookAuto tries them.
+var Hooks = []Hook{HookTPBTF, HookRawTracepoint, HookTracepoint}
 
 // Filter selects, in the kernel and before any counting work, which
 // syscalls are counted. Non-empty fields combine with AND; each list is OR.
@@ -79,8 +104,6 @@ type SyscallSelection struct {
 }
 
 func (o Options) grouped() bool { return o.GroupByProcess || o.GroupByThread || o.GroupByCgroup }
-
-func (o Options) needsExitHook() bool { return o.CountErrors || o.MeasureDuration }
 
 func (o Options) recordsExits() bool { return o.GroupByProcess || o.GroupByThread }
 
@@ -144,6 +167,8 @@ type ExitedTask struct {
 // Counters is the set of loaded and attached programs and their maps.
 type Counters struct {
 	opts       Options
+	hook       Hook
+	unusable   []error // why hooks tried before this one did not work
 	objs       syscallsObjects
 	links      []link.Link
 	attachedAt time.Time
@@ -151,7 +176,8 @@ type Counters struct {
 }
 
 // Load checks privileges and kernel features, loads the programs and
-// attaches them. The caller must Close the result.
+// attaches them, with opts.Hook or else the first hook that works. The
+// caller must Close the result.
 func Load(opts Options) (*Counters, error) {
 	if opts.MaxGroups == 0 {
 		opts.MaxGroups = DefaultMaxGroups
@@ -171,16 +197,41 @@ func Load(opts Options) (*Counters, error) {
 		return nil, fmt.Errorf("counting possible CPUs: %w", err)
 	}
 
-	spec, err := loadSyscalls()
+	hooks := []Hook{opts.Hook}
+	if opts.Hook == HookAuto {
+		hooks = Hooks
+	}
+	var unusable []error
+	for _, hook := range hooks {
+		c, err := loadHook(opts, hook, cpus)
+		if err == nil {
+			c.unusable = unusable
+			return c, nil
+		}
+		// Privileges and bad filters are not the hook's fault.
+		var fe *filterError
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.As(err, &fe) || len(hooks) == 1 {
+			return nil, err
+		}
+		unusable = append(unusable, fmt.Errorf("%s: %w", hook, err))
+	}
+	return nil, fmt.Errorf("no way of hooking the syscall path works on this kernel: %w", errors.Join(unusable...))
+}
+
+func loadHook(opts Options, hook Hook, cpus int) (*Counters, error) {
+	if err := checkHook(hook, opts); err != nil {
+		return nil, err
+	}
+	spec, err := specFor(hook)
 	if err != nil {
 		return nil, err
 	}
 	if err := setConstants(spec, opts); err != nil {
 		return nil, err
 	}
-	sizeMaps(spec, opts)
+	sizeMaps(spec, opts, hook)
 
-	c := &Counters{opts: opts, cpus: cpus}
+	c := &Counters{opts: opts, hook: hook, cpus: cpus}
 	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
 		return nil, loadError(err)
 	}
@@ -195,6 +246,30 @@ func Load(opts Options) (*Counters, error) {
 	c.attachedAt = time.Now()
 	return c, nil
 }
+
+// specFor returns the programs built for a hook; all builds share names,
+// so each loads into the same syscallsObjects.
+func specFor(hook Hook) (*ebpf.CollectionSpec, error) {
+	switch hook {
+	case HookTPBTF:
+		return loadSyscalls()
+	case HookRawTracepoint:
+		return loadSyscallsRawTP()
+	case HookTracepoint:
+		return loadSyscallsTracepoint()
+	}
+	return nil, fmt.Errorf("unknown hook %q (want one of %v)", hook, Hooks)
+}
+
+// Hook is how the programs hook the syscall path.
+func (c *Counters) Hook() Hook { return c.hook }
+
+// UnusableHooks says why the hooks tried before Hook did not work.
+func (c *Counters) UnusableHooks() []error { return c.unusable }
+
+// countsAtExit: with BTF, one program at sys_exit counts calls and errors;
+// without, calls are counted at sys_enter.
+func (c *Counters) countsAtExit() bool { return c.hook == HookTPBTF }
 
 func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 	f := opts.Filter
@@ -243,7 +318,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 // feature holds no kernel memory either. Per-CPU hashes preallocate a value
 // per possible CPU for every entry: sizes trade exactness of attribution
 // (the rest goes to the overflow group) against memory.
-func sizeMaps(spec *ebpf.CollectionSpec, opts Options) {
+func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook Hook) {
 	maxEntries := func(name string, n uint32) { spec.Maps[name].MaxEntries = max(n, 1) }
 	if opts.grouped() {
 		maxEntries(syscallsMapGroups, opts.MaxGroups)
@@ -274,13 +349,18 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options) {
 	maxEntries(syscallsMapFilterPidSet, uint32(len(opts.Filter.PIDs)))
 	maxEntries(syscallsMapFilterCommSet, uint32(len(opts.Filter.Comms)))
 	maxEntries(syscallsMapFilterCgroupSet, uint32(len(opts.Filter.CgroupDirs)))
-	if !opts.needsExitHook() {
+	if !opts.MeasureDuration {
 		// The programs still reference the map, so it must exist; a tiny
 		// plain hash also works on kernels without task storage.
 		inflight := spec.Maps[syscallsMapInflightSyscalls]
 		inflight.Type, inflight.Flags, inflight.MaxEntries = ebpf.Hash, 0, 1
 	}
 }
+
+// filterError is a filter the kernel refused, whatever the hook.
+type filterError struct{ error }
+
+func (e *filterError) Unwrap() error { return e.error }
 
 func (c *Counters) fillFilters() error {
 	one := uint8(1)
@@ -292,7 +372,7 @@ func (c *Counters) fillFilters() error {
 	for _, comm := range c.opts.Filter.Comms {
 		var key [16]byte
 		if len(comm) > len(key)-1 {
-			return fmt.Errorf("filter comm %q: longer than the kernel's 15 bytes", comm)
+			return &filterError{fmt.Errorf("filter comm %q: longer than the kernel's 15 bytes", comm)}
 		}
 		copy(key[:], comm)
 		if err := c.objs.FilterCommSet.Put(key, one); err != nil {
@@ -302,37 +382,50 @@ func (c *Counters) fillFilters() error {
 	for i, dir := range c.opts.Filter.CgroupDirs {
 		f, err := os.Open(dir)
 		if err != nil {
-			return fmt.Errorf("filter cgroup: %w", err)
+			return &filterError{fmt.Errorf("filter cgroup: %w", err)}
 		}
 		err = c.objs.FilterCgroupSet.Put(uint32(i), uint32(f.Fd()))
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("filter cgroup %s (must be a cgroup v2 directory): %w", dir, err)
+			return &filterError{fmt.Errorf("filter cgroup %s (must be a cgroup v2 directory): %w", dir, err)}
 		}
 	}
 	return nil
 }
 
 // attach hooks the exit side first: an exit whose entry we did not see is
-// ignored, while the reverse order could leave a half-recorded syscall.
+// not timed, while the reverse order could time a syscall from its entry to
+// the return of a later one.
 func (c *Counters) attach() error {
-	type hook struct {
-		tracepoint string
-		prog       *ebpf.Program
-		needed     bool
-	}
-	hooks := []hook{
-		{"sys_exit", c.objs.SyscallsExit, c.opts.needsExitHook()},
-		{"sched_process_exit", c.objs.SyscallsTaskExit, c.opts.recordsExits()},
-		{"sys_enter", c.objs.SyscallsEnter, c.opts.CountCalls || c.opts.needsExitHook()},
+	o := c.opts
+	calls, errs, durations := o.CountCalls, o.CountErrors, o.MeasureDuration
+	hooks := []struct {
+		tracepoint, group string
+		prog              *ebpf.Program
+		needed            bool
+	}{
+		{"sys_exit", "raw_syscalls", c.objs.SyscallsExit, errs || durations || (calls && c.countsAtExit())},
+		// Counts exit and exit_group at exit; records who exited.
+		{"sched_process_exit", "sched", c.objs.SyscallsTaskExit, o.recordsExits() || (calls && c.countsAtExit()) ||
+			(durations && !c.countsAtExit())},
+		{"sys_enter", "raw_syscalls", c.objs.SyscallsEnter, durations || (calls && !c.countsAtExit())},
 	}
 	for _, h := range hooks {
 		if !h.needed {
 			continue
 		}
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: h.prog})
+		var l link.Link
+		var err error
+		switch c.hook {
+		case HookTPBTF:
+			l, err = link.AttachTracing(link.TracingOptions{Program: h.prog})
+		case HookRawTracepoint:
+			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: h.prog})
+		case HookTracepoint:
+			l, err = link.Tracepoint(h.group, h.tracepoint, h.prog, nil)
+		}
 		if err != nil {
-			return fmt.Errorf("attaching to raw tracepoint %s: %w", h.tracepoint, privilegeHint(err))
+			return fmt.Errorf("attaching to %s %s: %w", c.hook, h.tracepoint, privilegeHint(tracefsHint(err)))
 		}
 		c.links = append(c.links, l)
 	}
@@ -346,27 +439,46 @@ func (c *Counters) AttachedAt() time.Time { return c.attachedAt }
 // ReadCounts returns the current totals of every counter, summed over CPUs.
 func (c *Counters) ReadCounts() (*Counts, error) {
 	counts := &Counts{Syscalls: map[SyscallKey]Stats{}, Errors: map[ErrorKey]uint64{}, Durations: map[SyscallKey]Buckets{}}
-	addStats := func(key SyscallKey, perCPU []syscallsSyscallStats) {
-		s := counts.Syscalls[key]
-		for _, v := range perCPU {
-			s.Calls += v.Calls
-			s.DurationNs += v.DurationNs
-			if v.MinNs != 0 && (s.MinNs == 0 || v.MinNs < s.MinNs) {
-				s.MinNs = v.MinNs
-			}
-			s.MaxNs = max(s.MaxNs, v.MaxNs)
-		}
-		if s != (Stats{}) {
+	addCalls := func(key SyscallKey, perCPU []uint64) {
+		if n := sum(perCPU); n > 0 {
+			s := counts.Syscalls[key]
+			s.Calls += n
 			counts.Syscalls[key] = s
 		}
 	}
-	addBucket := func(key SyscallKey, bucket int16, perCPU []uint64) {
-		if n := sum(perCPU); n > 0 {
-			if counts.Durations[key] == nil {
-				counts.Durations[key] = Buckets{}
+	// A bucket's durations; with calls counted at exit, its count is also
+	// the calls that were timed (they are counted nowhere else).
+	timedCalls := c.countsAtExit() && c.opts.CountCalls
+	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketStats) {
+		var b syscallsBucketStats
+		for _, v := range perCPU {
+			if v.Count == 0 {
+				continue
 			}
-			counts.Durations[key][int32(bucket)] += n
+			if b.Count == 0 || v.MinNs < b.MinNs {
+				b.MinNs = v.MinNs
+			}
+			b.Count += v.Count
+			b.DurationNs += v.DurationNs
+			b.MaxNs = max(b.MaxNs, v.MaxNs)
 		}
+		if b.Count == 0 {
+			return
+		}
+		s := counts.Syscalls[key]
+		if timedCalls {
+			s.Calls += b.Count
+		}
+		if s.MinNs == 0 || b.MinNs < s.MinNs {
+			s.MinNs = b.MinNs
+		}
+		s.DurationNs += b.DurationNs
+		s.MaxNs = max(s.MaxNs, b.MaxNs)
+		counts.Syscalls[key] = s
+		if counts.Durations[key] == nil {
+			counts.Durations[key] = Buckets{}
+		}
+		counts.Durations[key][int32(bucket)] += b.Count
 	}
 	addError := func(key ErrorKey, perCPU []uint64) {
 		if n := sum(perCPU); n > 0 {
@@ -380,11 +492,11 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 	}
 
 	err := errors.Join(
-		readMap(c.objs.ArrayStats, c.cpus, func(i uint32, v []syscallsSyscallStats) {
-			addStats(SyscallKey{Group: arrayGroup, Nr: i % SyscallSlots, ABI: i / SyscallSlots}, v)
+		readMap(c.objs.ArrayStats, c.cpus, func(i uint32, v []uint64) {
+			addCalls(SyscallKey{Group: arrayGroup, Nr: i % SyscallSlots, ABI: i / SyscallSlots}, v)
 		}),
-		readMap(c.objs.GroupStats, c.cpus, func(k syscallsSyscallKey, v []syscallsSyscallStats) {
-			addStats(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: k.Abi}, v)
+		readMap(c.objs.GroupStats, c.cpus, func(k syscallsSyscallKey, v []uint64) {
+			addCalls(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: k.Abi}, v)
 		}),
 		readMap(c.objs.ErrorCounts, c.cpus, func(k syscallsErrorKey, v []uint64) {
 			addError(ErrorKey{Group: group(k.Group), Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
@@ -392,10 +504,10 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		readMap(c.objs.OverflowErrors, c.cpus, func(k syscallsOverflowErrorKey, v []uint64) {
 			addError(ErrorKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
 		}),
-		readMap(c.objs.DurationBuckets, c.cpus, func(k syscallsBucketKey, v []uint64) {
+		readMap(c.objs.DurationBuckets, c.cpus, func(k syscallsBucketKey, v []syscallsBucketStats) {
 			addBucket(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
 		}),
-		readMap(c.objs.OverflowBuckets, c.cpus, func(k syscallsOverflowBucketKey, v []uint64) {
+		readMap(c.objs.OverflowBuckets, c.cpus, func(k syscallsOverflowBucketKey, v []syscallsBucketStats) {
 			addBucket(SyscallKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
 		}),
 		readMap(c.objs.Groups, 1, func(k syscallsGroupKey, _ []uint8) {

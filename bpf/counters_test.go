@@ -149,3 +149,34 @@ func TestMissingCapabilities(t *testing.T) {
 	assert.True(t, ok)
 	assert.EqualValues(t, 0x1ffffffffff, caps)
 }
+
+// TestFullMapsAreCounted: system-wide, the numbers past the array's slots
+// share a hash of 1,024 entries; calls of further numbers cannot be kept
+// and must be counted as dropped, exactly, never lost silently.
+func TestFullMapsAreCounted(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	c := load(t, Options{CountCalls: true, CountErrors: true, Filter: Filter{Comms: []string{workload.Comm}}})
+	const unknown = 1100
+	_, err = workload.Run(bin, workload.Spec{Unknown: unknown})
+	require.NoError(t, err)
+	counts, err := c.ReadCounts()
+	require.NoError(t, err)
+	kept := 0
+	for k, s := range counts.Syscalls {
+		if k.Nr >= SyscallSlots {
+			require.EqualValues(t, 1, s.Calls, "number %d", k.Nr)
+			kept++
+		}
+	}
+	assert.Equal(t, 1024, kept, "the hash for high numbers holds 1,024")
+	assert.EqualValues(t, unknown-kept, counts.Dropped, "every call that did not fit is counted as dropped")
+	enosys := 0
+	for k, n := range counts.Errors {
+		if k.Nr >= SyscallSlots && k.Errno == uint32(unix.ENOSYS) {
+			require.EqualValues(t, 1, n)
+			enosys++
+		}
+	}
+	assert.Equal(t, unknown, enosys, "every ENOSYS is kept (the error hash is larger)")
+}

@@ -75,32 +75,73 @@ func missingCaps(capEff uint64) error {
 	return &PrivilegeError{Missing: missing}
 }
 
-// checkKernel probes the kernel features the chosen options need, so that an
-// old kernel gets an error that says what to switch off instead of a
-// verifier log.
+// checkKernel probes the kernel features every hook needs for the options,
+// so that an old kernel gets an error that says what to switch off instead
+// of a verifier log.
 func checkKernel(opts Options) error {
-	if err := features.HaveProgramType(ebpf.RawTracepoint); err != nil {
-		return kernelError("raw tracepoint programs (Linux 4.17+)", err)
-	}
-	// The programs read the current task through BTF (ABI, start time).
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)", err)
-	}
-	if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
-		return kernelError("bpf_get_current_task_btf (Linux 5.11+)", err)
-	}
 	if len(opts.Filter.CgroupDirs) > 0 {
 		if err := features.HaveMapType(ebpf.CGroupArray); err != nil {
 			return kernelError("cgroup array maps, needed by filter.cgroups", err)
 		}
 	}
-	if opts.needsExitHook() {
-		if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
-			return kernelError("BPF task storage (Linux 5.11+), needed for syscall.errors and syscall.duration; "+
-				"set `metrics: {syscall.errors: {enabled: false}, syscall.duration: {enabled: false}}` to count calls only", err)
+	return nil
+}
+
+// checkHook probes what one hook needs.
+func checkHook(hook Hook, opts Options) error {
+	switch hook {
+	case HookTPBTF:
+		if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+			return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)", err)
+		}
+		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
+			return kernelError("bpf_get_current_task_btf (Linux 5.11+)", err)
+		}
+		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnTaskPtRegs); err != nil {
+			return kernelError("bpf_task_pt_regs (Linux 5.15+)", err)
+		}
+		if opts.MeasureDuration {
+			if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
+				return kernelError("BPF task storage (Linux 5.11+)", err)
+			}
+		}
+	case HookRawTracepoint:
+		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnProbeReadKernel); err != nil {
+			return kernelError("raw tracepoint programs with bpf_probe_read_kernel (Linux 5.5+)", err)
+		}
+	case HookTracepoint:
+		if err := features.HaveProgramType(ebpf.TracePoint); err != nil {
+			return kernelError("tracepoint programs", err)
+		}
+		if _, err := tracefsDir(); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// errNoTracefs advises how to make classic tracepoints attachable.
+var errNoTracefs = errors.New("tracefs is not mounted: classic tracepoints need it " +
+	"(mount it with `mount -t tracefs tracefs /sys/kernel/tracing`, or in a container mount the host's /sys/kernel/tracing)")
+
+// tracefsDir finds where tracefs is mounted, as the tracepoint attach does.
+func tracefsDir() (string, error) {
+	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
+		if _, err := os.Stat(dir + "/events/raw_syscalls/sys_enter/id"); err == nil {
+			return dir, nil
+		}
+	}
+	return "", errNoTracefs
+}
+
+// tracefsHint explains a tracepoint that cannot be found for lack of tracefs.
+func tracefsHint(err error) error {
+	if errors.Is(err, os.ErrNotExist) {
+		if _, terr := tracefsDir(); terr != nil {
+			return fmt.Errorf("%w (%w)", err, terr)
+		}
+	}
+	return err
 }
 
 func kernelError(feature string, err error) error {

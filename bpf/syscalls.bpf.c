@@ -1,9 +1,21 @@
 //go:build ignore
 
 // SPDX-License-Identifier: GPL-2.0
-/* Counts syscalls in the kernel: calls at entry; errors and time spent at
- * return. Everything is aggregated in per-CPU maps that user space reads on
- * each scrape; nothing is sent to user space per syscall. */
+/* Counts syscalls in the kernel: calls, errors and time spent, aggregated in
+ * per-CPU maps that user space reads on each scrape; nothing is sent to user
+ * space per syscall.
+ *
+ * One source, three builds, one per way of hooking the syscall path; the
+ * loader picks the first the kernel supports:
+ *   HOOK_TP_BTF      BTF-enabled raw tracepoints (tp_btf), Linux 5.15+ with
+ *                    BTF. Calls and errors are counted by a single program
+ *                    at sys_exit; sys_enter only runs to time syscalls.
+ *   HOOK_RAW_TP      raw tracepoints, no BTF needed (Linux 5.5+).
+ *   HOOK_TRACEPOINT  classic tracepoints, no BTF needed (needs tracefs).
+ * Without BTF the programs cannot read the task's start time, so a reused
+ * pid is not told apart from the process that had it; with classic
+ * tracepoints the task's registers are out of reach, so 32-bit processes'
+ * syscalls cannot be told apart either. */
 #include <stdbool.h>
 #include <linux/types.h>
 #include <linux/bpf.h>
@@ -14,7 +26,20 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The few task fields we read, relocated against the running kernel's BTF
+#if defined(HOOK_TP_BTF)
+#define HAVE_BTF 1
+#elif defined(HOOK_RAW_TP) || defined(HOOK_TRACEPOINT)
+#define HAVE_BTF 0
+#else
+#error "build with -DHOOK_TP_BTF, -DHOOK_RAW_TP or -DHOOK_TRACEPOINT"
+#endif
+
+#define TS_COMPAT 0x0002                /* x86: in a 32-bit syscall */
+#define X32_SYSCALL_BIT 0x40000000      /* x86: x32 ABI syscall */
+#define TIF_32BIT 22                    /* arm64: 32-bit task */
+
+#if HAVE_BTF
+/* The few kernel fields we read, relocated against the running kernel's BTF
  * (CO-RE), so one object fits every kernel version. */
 struct thread_info {
 	unsigned long flags;
@@ -27,9 +52,63 @@ struct task_struct {
 	struct task_struct *group_leader;
 } __attribute__((preserve_access_index));
 
-#define TS_COMPAT 0x0002                /* x86: in a 32-bit syscall */
-#define X32_SYSCALL_BIT 0x40000000      /* x86: x32 ABI syscall */
-#define TIF_32BIT 22                    /* arm64: 32-bit task */
+struct pt_regs {
+#if defined(__TARGET_ARCH_x86)
+	unsigned long orig_ax;
+#elif defined(__TARGET_ARCH_arm64)
+	int syscallno;
+#endif
+} __attribute__((preserve_access_index));
+
+/* The syscall number a task is in (or last returned from). */
+static __always_inline long regs_nr(struct pt_regs *regs)
+{
+#if defined(__TARGET_ARCH_x86)
+	return (long)regs->orig_ax;
+#elif defined(__TARGET_ARCH_arm64)
+	return regs->syscallno;
+#endif
+}
+#endif /* HAVE_BTF */
+
+#if defined(HOOK_RAW_TP)
+/* Without BTF, struct pt_regs is read at fixed offsets: its layout is part
+ * of each architecture's ptrace ABI. */
+#if defined(__TARGET_ARCH_x86)
+static __always_inline long regs_nr(void *regs)
+{
+	long orig_ax = -1;
+
+	bpf_probe_read_kernel(&orig_ax, sizeof(orig_ax), regs + 15 * 8);
+	return orig_ax;
+}
+
+/* A 32-bit task enters the kernel from the 32-bit code segment. */
+static __always_inline bool regs_compat(void *regs)
+{
+	__u64 cs = 0;
+
+	bpf_probe_read_kernel(&cs, sizeof(cs), regs + 17 * 8);
+	return cs == 0x23; /* __USER32_CS */
+}
+#elif defined(__TARGET_ARCH_arm64)
+static __always_inline long regs_nr(void *regs)
+{
+	int syscallno = -1;
+
+	bpf_probe_read_kernel(&syscallno, sizeof(syscallno), regs + 35 * 8);
+	return syscallno;
+}
+
+static __always_inline bool regs_compat(void *regs)
+{
+	__u64 pstate = 0;
+
+	bpf_probe_read_kernel(&pstate, sizeof(pstate), regs + 33 * 8);
+	return pstate & 0x10; /* PSR_MODE32_BIT */
+}
+#endif
+#endif /* HOOK_RAW_TP */
 
 /* Set by the loader before the programs are loaded. Being constants, the
  * verifier prunes the branches of every feature that is switched off, so
@@ -50,13 +129,13 @@ volatile const __u64 syscall_mask[ABI_COUNT * SYSCALL_SLOTS / 64] = {};
 
 #define grouped (group_by_process || group_by_thread || group_by_cgroup)
 
-/* Counts indexed by abi * SYSCALL_SLOTS + nr: the whole host when nothing
+/* Calls indexed by abi * SYSCALL_SLOTS + nr: the whole host when nothing
  * is grouped, else the overflow group (groups past max_groups). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, ABI_COUNT * SYSCALL_SLOTS);
 	__type(key, __u32);
-	__type(value, struct syscall_stats);
+	__type(value, __u64);
 } array_stats SEC(".maps");
 
 struct {
@@ -64,7 +143,7 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024); /* sized by the loader */
 	__type(key, struct syscall_key);
-	__type(value, struct syscall_stats);
+	__type(value, __u64);
 } group_stats SEC(".maps");
 
 struct {
@@ -82,21 +161,23 @@ struct {
 	__type(value, __u64);
 } overflow_errors SEC(".maps");
 
-/* Duration histograms: one count per (group, syscall, bucket), sparse,
- * since a syscall's durations span a few buckets only. */
+/* Duration histograms, sparse since a syscall's durations span a few
+ * buckets only: per (group, syscall, bucket) the count, sum, min and max of
+ * the durations that fell in it. With calls counted at exit, a timed call
+ * is counted here only, so that it costs one hash lookup, not two. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024); /* sized by the loader */
 	__type(key, struct bucket_key);
-	__type(value, __u64);
+	__type(value, struct bucket_stats);
 } duration_buckets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct overflow_bucket_key);
-	__type(value, __u64);
+	__type(value, struct bucket_stats);
 } overflow_buckets SEC(".maps");
 
 /* The groups being counted: max_entries is max_groups, the hard bound on
@@ -148,21 +229,24 @@ struct {
 	__type(value, __u32);
 } filter_cgroup_set SEC(".maps");
 
-/* The syscall a thread is in and when it entered it. Task storage is freed
- * with the task and needs no hash lookup keyed by thread id. */
-struct inflight {
-	__u64 start_ns;
-	__u32 nr;
-	__u32 abi;
-	struct group_key group; /* computed at entry, reused at exit */
-};
-
+/* When each thread entered the syscall it is in, for syscall.duration. */
+#if HAVE_BTF
+/* Task storage is freed with the task and needs no hash lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct inflight);
+	__type(value, __u64);
 } inflight_syscalls SEC(".maps");
+#else
+/* By thread id; an exiting thread deletes its entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u64);
+} inflight_syscalls SEC(".maps");
+#endif
 
 static __always_inline void count_dropped(void)
 {
@@ -173,22 +257,62 @@ static __always_inline void count_dropped(void)
 		(*dropped)++;
 }
 
-/* Which syscall table nr belongs to. */
-static __always_inline __u32 syscall_abi(struct task_struct *task, long *nr)
+/* x86-64 marks x32 syscalls with a bit in the number; strip it. */
+static __always_inline __u32 native_abi(long *nr)
 {
 #if defined(__TARGET_ARCH_x86)
-	if (task->thread_info.status & TS_COMPAT)
-		return ABI_COMPAT;
 	if (*nr & X32_SYSCALL_BIT) {
 		*nr &= ~X32_SYSCALL_BIT;
 		return ABI_X32;
 	}
+#endif
+	return ABI_NATIVE;
+}
+
+#if HAVE_BTF
+/* Which syscall table nr belongs to, as the kernel itself decides. */
+static __always_inline __u32 task_abi(struct task_struct *task, long *nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (task->thread_info.status & TS_COMPAT)
+		return ABI_COMPAT;
 #elif defined(__TARGET_ARCH_arm64)
 	if (task->thread_info.flags & (1UL << TIF_32BIT))
 		return ABI_COMPAT;
 #endif
-	return ABI_NATIVE;
+	return native_abi(nr);
 }
+
+/* Counting at sys_exit needs two corrections: a new task's first return
+ * (from fork, vfork, clone or clone3, with 0) is not a call of its own, and
+ * exit and exit_group never return, so they are counted when the task
+ * exits. Numbers per ABI, as fixed forever by each syscall table. */
+static __always_inline bool is_fork(long nr, __u32 abi)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (abi == ABI_COMPAT) /* i386 */
+		return nr == 2 || nr == 120 || nr == 190 || nr == 435;
+	return nr == 56 || nr == 57 || nr == 58 || nr == 435;
+#elif defined(__TARGET_ARCH_arm64)
+	if (abi == ABI_COMPAT) /* arm */
+		return nr == 2 || nr == 120 || nr == 190 || nr == 435;
+	return nr == 220 || nr == 435;
+#endif
+}
+
+static __always_inline bool is_exit(long nr, __u32 abi)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (abi == ABI_COMPAT)
+		return nr == 1 || nr == 252;
+	return nr == 60 || nr == 231;
+#elif defined(__TARGET_ARCH_arm64)
+	if (abi == ABI_COMPAT)
+		return nr == 1 || nr == 248;
+	return nr == 93 || nr == 94;
+#endif
+}
+#endif /* HAVE_BTF */
 
 static __always_inline bool syscall_selected(__u32 nr, __u32 abi)
 {
@@ -231,22 +355,30 @@ static __always_inline bool task_selected(__u32 tgid)
 	return true;
 }
 
-static __always_inline void group_of(struct group_key *g, struct task_struct *task, __u64 pid_tgid)
+static __always_inline void group_of(struct group_key *g, __u64 pid_tgid)
 {
+#if HAVE_BTF
+	struct task_struct *task = bpf_get_current_task_btf();
+#endif
+
 	if (group_by_thread) {
 		g->tgid = pid_tgid >> 32;
 		g->tid = (__u32)pid_tgid;
+#if HAVE_BTF
 		g->start_ns = task->start_boottime;
+#endif
 	} else if (group_by_process) {
 		g->tgid = pid_tgid >> 32;
+#if HAVE_BTF
 		g->start_ns = task->group_leader->start_boottime;
+#endif
 	}
 	if (group_by_cgroup)
 		g->cgroup_id = bpf_get_current_cgroup_id();
 }
 
 /* The array slot for the host (nothing grouped) or the overflow group. */
-static __always_inline struct syscall_stats *array_slot(__u32 nr, __u32 abi)
+static __always_inline __u64 *array_slot(__u32 nr, __u32 abi)
 {
 	__u32 index = abi * SYSCALL_SLOTS + nr;
 
@@ -267,13 +399,13 @@ static __always_inline bool admit(struct group_key *g)
 	return bpf_map_lookup_elem(&groups, g) != 0; /* another CPU added it */
 }
 
-/* Returns this CPU's counters for the group's syscall, creating them if
+/* Returns this CPU's call counter for the group's syscall, creating it if
  * needed; a group past max_groups, or a full map, lands in the overflow
  * slot so that sums over all groups stay exact. */
-static __always_inline struct syscall_stats *stats_for(struct group_key *g, __u32 nr, __u32 abi)
+static __always_inline __u64 *calls_for(struct group_key *g, __u32 nr, __u32 abi)
 {
 	struct syscall_key key = { .group = *g, .nr = nr, .abi = abi };
-	struct syscall_stats zero = {}, *stats;
+	__u64 zero = 0, *stats;
 
 	if (!grouped) {
 		stats = array_slot(nr, abi);
@@ -337,124 +469,286 @@ static __always_inline void count_error(struct group_key *g, __u32 nr, __u32 abi
 	increment(&overflow_errors, &okey);
 }
 
-/* Adds one measured duration to the group's sum, min, max and histogram. */
+static __always_inline void add_duration(struct bucket_stats *stats, __u64 d)
+{
+	stats->count++;
+	stats->duration_ns += d;
+	if (!stats->min_ns || d < stats->min_ns)
+		stats->min_ns = d;
+	if (d > stats->max_ns)
+		stats->max_ns = d;
+}
+
+/* Adds one measured duration to the group's histogram bucket, creating it
+ * if needed; past max_groups or a full map, to the overflow group's. */
 static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32 abi, __u64 d)
 {
-	struct syscall_stats *stats = stats_for(g, nr, abi);
 	__s16 bucket = bucket_of(d);
 	struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
 	struct overflow_bucket_key okey = { .nr = nr, .abi = abi, .bucket = bucket };
-	__u64 one = 1, *count;
+	struct bucket_stats zero = {}, *stats;
 
-	if (stats) {
-		stats->duration_ns += d;
-		if (!stats->min_ns || d < stats->min_ns)
-			stats->min_ns = d;
-		if (d > stats->max_ns)
-			stats->max_ns = d;
+	stats = bpf_map_lookup_elem(&duration_buckets, &key);
+	if (stats)
+		goto add;
+	if (!grouped || admit(g)) {
+		bpf_map_update_elem(&duration_buckets, &key, &zero, BPF_NOEXIST);
+		stats = bpf_map_lookup_elem(&duration_buckets, &key); /* or a racing CPU's */
+		if (stats)
+			goto add;
 	}
-	count = bpf_map_lookup_elem(&duration_buckets, &key);
-	if (count) {
-		(*count)++;
+	stats = bpf_map_lookup_elem(&overflow_buckets, &okey);
+	if (!stats) {
+		bpf_map_update_elem(&overflow_buckets, &okey, &zero, BPF_NOEXIST);
+		stats = bpf_map_lookup_elem(&overflow_buckets, &okey);
+	}
+	if (!stats) {
+		count_dropped();
 		return;
 	}
-	if ((!grouped || admit(g)) && !bpf_map_update_elem(&duration_buckets, &key, &one, BPF_NOEXIST))
-		return;
-	count = bpf_map_lookup_elem(&duration_buckets, &key);
-	if (count) {
-		(*count)++;
-		return;
-	}
-	increment(&overflow_buckets, &okey);
+add:
+	add_duration(stats, d);
 }
+
+/* Whether this syscall of the current task is counted at all. */
+static __always_inline bool selected(__u64 pid_tgid, long nr, __u32 abi)
+{
+	/* nr is -1 when a tracer or seccomp skipped the syscall. */
+	if (nr < 0 || (self_tgid && (pid_tgid >> 32) == self_tgid))
+		return false;
+	return syscall_selected(nr, abi) && task_selected(pid_tgid >> 32);
+}
+
+static __always_inline void count_call(__u64 pid_tgid, long nr, __u32 abi)
+{
+	struct group_key g = {};
+	__u64 *calls;
+
+	group_of(&g, pid_tgid);
+	calls = calls_for(&g, nr, abi);
+	if (calls)
+		(*calls)++;
+}
+
+/* Counts what a returning syscall tells: the call itself (when counted at
+ * exit), its error, its duration. start is when it entered, 0 if unknown.
+ * A timed call is counted in its histogram bucket (see duration_buckets). */
+static __always_inline void count_return(__u64 pid_tgid, long nr, __u32 abi, long ret, __u64 start,
+					 bool call)
+{
+	struct group_key g = {};
+	__u64 *calls;
+	bool failed = count_errors && ret < 0 && ret >= -MAX_ERRNO;
+	bool timed = measure_duration && start;
+
+	if (!call && !failed && !timed)
+		return;
+	group_of(&g, pid_tgid);
+	if (timed) {
+		record_duration(&g, nr, abi, bpf_ktime_get_ns() - start);
+	} else if (call) {
+		calls = calls_for(&g, nr, abi);
+		if (calls)
+			(*calls)++;
+	}
+	if (failed)
+		count_error(&g, nr, abi, -ret);
+}
+
+/* Records the comm of an exiting process (or thread, when grouping by
+ * thread): the name of tasks gone before the next scrape. */
+static __always_inline void record_exit(__u64 pid_tgid, __u64 start_ns)
+{
+	__u32 tid = (__u32)pid_tgid;
+	struct exited_task exited = { .start_ns = start_ns };
+
+	if (!group_by_process && !group_by_thread)
+		return;
+	if (!group_by_thread && tid != (pid_tgid >> 32))
+		return;
+	bpf_get_current_comm(exited.comm, sizeof(exited.comm));
+	bpf_map_update_elem(&exited_tasks, &tid, &exited, BPF_ANY);
+}
+
+#if defined(HOOK_TP_BTF)
+
+/* Only times syscalls: calls and errors are counted at exit. */
+SEC("tp_btf/sys_enter")
+int syscalls_enter(__u64 *ctx)
+{
+	long nr = (long)ctx[1];
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 *start;
+	__u32 abi;
+
+	abi = task_abi(task, &nr);
+	if (!measure_duration || !selected(pid_tgid, nr, abi))
+		return 0;
+	start = bpf_task_storage_get(&inflight_syscalls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (start)
+		*start = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int syscalls_exit(__u64 *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)ctx[0];
+	long ret = (long)ctx[1], nr = regs_nr(regs);
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), start = 0, *inflight;
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u32 abi = task_abi(task, &nr);
+
+	if (!selected(pid_tgid, nr, abi) || (ret == 0 && is_fork(nr, abi)))
+		return 0;
+	if (measure_duration) {
+		/* None: the syscall entered before we attached. */
+		inflight = bpf_task_storage_get(&inflight_syscalls, task, 0, 0);
+		if (inflight) {
+			start = *inflight;
+			*inflight = 0;
+		}
+	}
+	count_return(pid_tgid, nr, abi, ret, start, count_calls);
+	return 0;
+}
+
+/* Counts the exit or exit_group the task is leaving by, and records it. */
+SEC("tp_btf/sched_process_exit")
+int syscalls_task_exit(__u64 *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	long nr = regs_nr(regs);
+	__u32 abi = task_abi(task, &nr);
+
+	/* A task killed by a signal is not in a syscall (nr is -1) or has
+	 * returned from its last one (already counted). */
+	if (count_calls && is_exit(nr, abi) && selected(pid_tgid, nr, abi))
+		count_call(pid_tgid, nr, abi);
+	record_exit(pid_tgid, group_by_thread ? task->start_boottime : task->group_leader->start_boottime);
+	return 0;
+}
+
+#else /* no BTF: calls are counted at entry */
+
+/* The syscall's start time, if it is timed, by thread id. */
+static __always_inline void enter(__u64 pid_tgid, long nr, __u32 abi)
+{
+	__u32 tid = (__u32)pid_tgid;
+	__u64 now;
+
+	if (!selected(pid_tgid, nr, abi))
+		return;
+	if (count_calls)
+		count_call(pid_tgid, nr, abi);
+	if (measure_duration) {
+		now = bpf_ktime_get_ns();
+		bpf_map_update_elem(&inflight_syscalls, &tid, &now, BPF_ANY);
+	}
+}
+
+static __always_inline void leave(__u64 pid_tgid, long nr, __u32 abi, long ret)
+{
+	__u32 tid = (__u32)pid_tgid;
+	__u64 start = 0, *inflight;
+
+	if (!selected(pid_tgid, nr, abi))
+		return;
+	if (measure_duration) {
+		inflight = bpf_map_lookup_elem(&inflight_syscalls, &tid);
+		if (inflight) {
+			start = *inflight;
+			*inflight = 0;
+		}
+	}
+	count_return(pid_tgid, nr, abi, ret, start, false);
+}
+
+static __always_inline void task_exit(__u64 pid_tgid)
+{
+	__u32 tid = (__u32)pid_tgid;
+
+	/* A later thread with this id must not find this one's start time. */
+	if (measure_duration)
+		bpf_map_delete_elem(&inflight_syscalls, &tid);
+	record_exit(pid_tgid, 0);
+}
+
+#if defined(HOOK_RAW_TP)
 
 SEC("raw_tracepoint/sys_enter")
 int syscalls_enter(struct bpf_raw_tracepoint_args *ctx)
 {
 	long nr = (long)ctx->args[1];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, abi;
-	struct task_struct *task;
-	struct syscall_stats *stats;
-	struct inflight *inflight;
-	struct group_key g = {};
+	__u32 abi = regs_compat((void *)ctx->args[0]) ? ABI_COMPAT : native_abi(&nr);
 
-	/* nr is -1 when a tracer or seccomp skipped the syscall. */
-	if (nr < 0 || (self_tgid && tgid == self_tgid))
-		return 0;
-	task = bpf_get_current_task_btf();
-	abi = syscall_abi(task, &nr);
-	if (!syscall_selected(nr, abi) || !task_selected(tgid))
-		return 0;
-
-	group_of(&g, task, pid_tgid);
-	if (count_calls) {
-		stats = stats_for(&g, nr, abi);
-		if (stats)
-			stats->calls++;
-	}
-
-	if (count_errors || measure_duration) {
-		inflight = bpf_task_storage_get(&inflight_syscalls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-		if (inflight) {
-			inflight->nr = nr;
-			inflight->abi = abi;
-			inflight->group = g;
-			if (measure_duration)
-				inflight->start_ns = bpf_ktime_get_ns();
-		}
-	}
+	enter(bpf_get_current_pid_tgid(), nr, abi);
 	return 0;
 }
 
 SEC("raw_tracepoint/sys_exit")
 int syscalls_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	long ret = (long)ctx->args[1];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	struct task_struct *task;
-	struct inflight *inflight;
-	struct group_key g = {};
-	__u32 nr;
+	void *regs = (void *)ctx->args[0];
+	long nr = regs_nr(regs);
+	__u32 abi = regs_compat(regs) ? ABI_COMPAT : native_abi(&nr);
 
-	if (!count_errors && !measure_duration)
-		return 0;
-	if (self_tgid && (pid_tgid >> 32) == self_tgid)
-		return 0;
-
-	task = bpf_get_current_task_btf();
-	inflight = bpf_task_storage_get(&inflight_syscalls, task, 0, 0);
-	/* No entry: the syscall entered before we attached, or was filtered. */
-	if (!inflight || inflight->nr == NO_SYSCALL)
-		return 0;
-	nr = inflight->nr;
-	inflight->nr = NO_SYSCALL;
-	g = inflight->group;
-
-	/* A start of 0 means the entry was recorded with timing off. */
-	if (measure_duration && inflight->start_ns)
-		record_duration(&g, nr, inflight->abi, bpf_ktime_get_ns() - inflight->start_ns);
-	if (count_errors && ret < 0 && ret >= -MAX_ERRNO)
-		count_error(&g, nr, inflight->abi, -ret);
+	leave(bpf_get_current_pid_tgid(), nr, abi, (long)ctx->args[1]);
 	return 0;
 }
 
-/* Records the comm of an exiting process (or thread, when grouping by
- * thread): the name of tasks gone before the next scrape. */
 SEC("raw_tracepoint/sched_process_exit")
 int syscalls_task_exit(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct exited_task exited = {};
-
-	if (!group_by_process && !group_by_thread)
-		return 0;
-	if (!group_by_thread && tid != (pid_tgid >> 32))
-		return 0;
-	exited.start_ns = task->start_boottime;
-	bpf_get_current_comm(exited.comm, sizeof(exited.comm));
-	bpf_map_update_elem(&exited_tasks, &tid, &exited, BPF_ANY);
+	task_exit(bpf_get_current_pid_tgid());
 	return 0;
 }
+
+#else /* HOOK_TRACEPOINT */
+
+/* The records of the raw_syscalls tracepoints (see their format files in
+ * tracefs), after the 8-byte common header. */
+struct sys_enter_args {
+	__u64 common;
+	long id;
+	unsigned long args[6];
+};
+
+struct sys_exit_args {
+	__u64 common;
+	long id;
+	long ret;
+};
+
+SEC("tracepoint/raw_syscalls/sys_enter")
+int syscalls_enter(struct sys_enter_args *ctx)
+{
+	long nr = ctx->id;
+	__u32 abi = native_abi(&nr);
+
+	enter(bpf_get_current_pid_tgid(), nr, abi);
+	return 0;
+}
+
+SEC("tracepoint/raw_syscalls/sys_exit")
+int syscalls_exit(struct sys_exit_args *ctx)
+{
+	long nr = ctx->id;
+	__u32 abi = native_abi(&nr);
+
+	leave(bpf_get_current_pid_tgid(), nr, abi, ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exit")
+int syscalls_task_exit(void *ctx)
+{
+	task_exit(bpf_get_current_pid_tgid());
+	return 0;
+}
+
+#endif
+#endif

@@ -40,18 +40,19 @@ struct syscall_key {
 	__u32 abi;
 };
 
-struct syscall_stats {
-	__u64 calls;
-	__u64 duration_ns; /* sum of measured durations */
-	__u64 min_ns;      /* 0 until a duration is measured */
-	__u64 max_ns;
-};
-
 /* Duration histograms: OTel base-2 exponential buckets, bucket i holding
  * durations in (2^(i/2^scale), 2^((i+1)/2^scale)] seconds. The loader
  * writes the bucket bounds in ns for the configured scale (0..3), from
  * 2^-30 s (below 1 ns) to 2^22 s (48 days), into duration_bounds. */
 #define MAX_DURATION_BOUNDS (52 * 8 + 1)
+
+/* The durations that fell in one bucket (calls when counted at exit). */
+struct bucket_stats {
+	__u64 count;
+	__u64 duration_ns; /* their sum */
+	__u64 min_ns;
+	__u64 max_ns;
+};
 
 struct bucket_key {
 	struct group_key group;

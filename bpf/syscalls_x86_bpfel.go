@@ -21,6 +21,14 @@ type syscallsBucketKey struct {
 	Bucket int16
 }
 
+type syscallsBucketStats struct {
+	_          structs.HostLayout
+	Count      uint64
+	DurationNs uint64
+	MinNs      uint64
+	MaxNs      uint64
+}
+
 type syscallsErrorKey struct {
 	_     structs.HostLayout
 	Group syscallsGroupKey
@@ -43,14 +51,6 @@ type syscallsGroupKey struct {
 	Tid      uint32
 }
 
-type syscallsInflight struct {
-	_       structs.HostLayout
-	StartNs uint64
-	Nr      uint32
-	Abi     uint32
-	Group   syscallsGroupKey
-}
-
 type syscallsOverflowBucketKey struct {
 	_      structs.HostLayout
 	Nr     uint32
@@ -70,14 +70,6 @@ type syscallsSyscallKey struct {
 	Group syscallsGroupKey
 	Nr    uint32
 	Abi   uint32
-}
-
-type syscallsSyscallStats struct {
-	_          structs.HostLayout
-	Calls      uint64
-	DurationNs uint64
-	MinNs      uint64
-	MaxNs      uint64
 }
 
 // Names of all BPF objects in the ELF.

@@ -27,6 +27,9 @@ const (
 // validGroupBy lists what group_by accepts.
 var validGroupBy = []string{GroupByProcess, GroupByThread, GroupByContainer}
 
+// hookAuto lets the receiver pick the cheapest hook the kernel supports.
+const hookAuto = "auto"
+
 // Limits of the in-kernel filters and of max_groups.
 const (
 	maxFilterPIDs  = 1024
@@ -65,6 +68,11 @@ type Config struct {
 	// two clock reads per run.
 	ProgramStats bool `mapstructure:"program_stats"`
 
+	// Hook is how the programs hook the syscall path: auto (the first of
+	// tp_btf, raw_tracepoint, tracepoint that this kernel supports) or
+	// one of them.
+	Hook string `mapstructure:"hook"`
+
 	_ struct{}
 }
 
@@ -99,6 +107,7 @@ func createDefaultConfig() *Config {
 		ExcludeSelf:          true,
 		MaxGroups:            bpf.DefaultMaxGroups,
 		Duration:             DurationConfig{MaxScale: bpf.MaxDurationScale},
+		Hook:                 hookAuto,
 	}
 }
 
@@ -121,6 +130,10 @@ func (c *Config) Validate() error {
 	}
 	if c.Duration.MaxScale < 0 || c.Duration.MaxScale > bpf.MaxDurationScale {
 		errs = append(errs, fmt.Errorf("duration.max_scale: %d is out of range: it must be between 0 and %d", c.Duration.MaxScale, bpf.MaxDurationScale))
+	}
+	if c.Hook != hookAuto && !slices.Contains(bpf.Hooks, bpf.Hook(c.Hook)) {
+		errs = append(errs, fmt.Errorf("hook: unknown value %q (valid values: %s, %s, %s, %s)", c.Hook, hookAuto,
+			bpf.HookTPBTF, bpf.HookRawTracepoint, bpf.HookTracepoint))
 	}
 	errs = append(errs, c.Filter.validate()...)
 	return errors.Join(errs...)
@@ -204,6 +217,9 @@ func (c *Config) bpfOptions() (bpf.Options, error) {
 		MaxGroups:       uint32(c.MaxGroups),
 		DurationScale:   c.Duration.MaxScale,
 		Filter:          bpf.Filter{Comms: c.Filter.Comms},
+	}
+	if c.Hook != hookAuto {
+		opts.Hook = bpf.Hook(c.Hook)
 	}
 	if c.ExcludeSelf {
 		opts.ExcludeTGID = uint32(os.Getpid())

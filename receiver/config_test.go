@@ -72,6 +72,20 @@ func TestLoadConfigDefaults(t *testing.T) {
 	assert.Equal(t, createDefaultConfig(), cfg)
 }
 
+// TestLoadConfigHook: a hook can be forced, e.g. to compare paths.
+func TestLoadConfigHook(t *testing.T) {
+	cfg, uerr, verr := loadConfig(t, "raw_tracepoint")
+	require.NoError(t, uerr)
+	require.NoError(t, verr)
+	opts, err := cfg.bpfOptions()
+	require.NoError(t, err)
+	assert.Equal(t, bpf.HookRawTracepoint, opts.Hook)
+
+	opts, err = createDefaultConfig().bpfOptions()
+	require.NoError(t, err)
+	assert.Equal(t, bpf.HookAuto, opts.Hook, "auto tries every hook")
+}
+
 // TestLoadConfigEmptyGroupBy: `group_by: []` must replace the default
 // [process] with an empty list (system-wide), not be merged into it or
 // ignored.
@@ -196,6 +210,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{name: "unknown_filter_key", atUnmarshal: true, want: []string{"filter", "invalid keys: pid"}},
 		{name: "bad_scale", want: []string{"duration.max_scale: 4 is out of range: it must be between 0 and 3"}},
 		{name: "negative_scale", want: []string{"duration.max_scale: -1 is out of range: it must be between 0 and 3"}},
+		{name: "unknown_hook", want: []string{`hook: unknown value "kprobe" (valid values: auto, tp_btf, raw_tracepoint, tracepoint)`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

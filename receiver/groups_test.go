@@ -515,13 +515,18 @@ func TestChurn(t *testing.T) {
 	type seen struct {
 		getppid, exitGroup int64
 		exports            int
+		lastExport         int
 	}
 	// A process is known by pid and name; its name may be missing from an
-	// export made while it was exiting, and appear in the next one.
+	// export made while it was exiting, and appear in the next one. Pids
+	// wrap around (pid_max) during the run: a nameless export is the same
+	// process only if it is adjacent to the named one.
 	last := map[key]*seen{}
 	byPid := map[int64]key{} // the latest process seen with each pid
+	var exports int
 	find := func(pid int64, comm string) *seen {
-		if prev, ok := byPid[pid]; ok && (prev.comm == comm || prev.comm == "" || comm == "") {
+		prev, ok := byPid[pid]
+		if ok && (prev.comm == comm || ((prev.comm == "" || comm == "") && last[prev].lastExport >= exports-1)) {
 			v := last[prev]
 			if prev.comm == "" && comm != "" { // the name arrived
 				delete(last, prev)
@@ -536,7 +541,7 @@ func TestChurn(t *testing.T) {
 		return last[k]
 	}
 	var overflowGetppid, overflowExit int64
-	var exports, maxResources, overflowExports int
+	var maxResources, overflowExports int
 	var peakHeap uint64
 	var scrapeTime time.Duration
 	scrape := func() {
@@ -558,6 +563,7 @@ func TestChurn(t *testing.T) {
 			require.GreaterOrEqual(t, r.native("getppid"), v.getppid, "%v", k)
 			v.getppid, v.exitGroup = r.native("getppid"), r.native("exit_group")
 			v.exports++
+			v.lastExport = exports
 		}
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)

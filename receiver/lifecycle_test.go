@@ -18,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
 )
@@ -119,4 +120,77 @@ func TestFailingConsumerLosesNothing(t *testing.T) {
 	all := next.sink.AllMetrics()
 	assert.EqualValues(t, total, calls(all[len(all)-1]), "getppid calls of the host (only the workloads make them)")
 	t.Logf("%d exports attempted, %d failed, last delivered total %d getppid calls", next.calls.Load(), next.calls.Load()-int64(len(all)), total)
+}
+
+// TestTwoReceiversAreIndependent: two syscalls receivers in one collector
+// each load their own programs and maps (nothing is shared), so they count
+// independently with their own configs, and shutting one down leaves the
+// other counting.
+func TestTwoReceiversAreIndependent(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	start := func(cfg *Config) (*consumertest.MetricsSink, *syscallsScraper, func() error) {
+		sink := new(consumertest.MetricsSink)
+		rcv, s, err := newMetricsReceiver(cfg, receivertest.NewNopSettings(metadata.Type), sink)
+		require.NoError(t, err)
+		require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
+		stopped := false
+		stop := func() error {
+			if stopped {
+				return nil
+			}
+			stopped = true
+			return rcv.Shutdown(context.Background())
+		}
+		t.Cleanup(func() { require.NoError(t, stop()) })
+		return sink, s, stop
+	}
+	perProcess := testConfig()
+	perProcess.Filter.Comms = []string{workload.Comm}
+	systemWide := testConfig()
+	systemWide.GroupBy = []string{}
+	systemWide.Filter.Comms = []string{workload.Comm}
+	systemWide.Filter.Syscalls = []string{"getppid"}
+	procSink, procScraper, stopProc := start(perProcess)
+	hostSink, hostScraper, _ := start(systemWide)
+
+	hostGetppid := func() int64 {
+		all := hostSink.AllMetrics()
+		if len(all) == 0 {
+			return 0
+		}
+		var n int64
+		for _, rm := range all[len(all)-1].ResourceMetrics().All() {
+			for _, m := range rm.ScopeMetrics().At(0).Metrics().All() {
+				if m.Name() == "syscall.calls" {
+					n += m.Sum().DataPoints().At(0).IntValue()
+				}
+			}
+		}
+		return n
+	}
+	pid, err := workload.Run(bin, workload.Spec{Getppid: 777})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		for _, md := range procSink.AllMetrics() {
+			if collectortest.Values(md, pid)["syscall.calls/getppid"] == 777 {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, 20*time.Millisecond, "the per-process receiver never exported pid %d's 777 getppid calls", pid)
+	require.Eventually(t, func() bool { return hostGetppid() == 777 }, 10*time.Second, 20*time.Millisecond)
+
+	procProgs, _ := loadedObjects(t, procScraper)
+	hostProgs, _ := loadedObjects(t, hostScraper)
+	assert.NotEmpty(t, procProgs)
+	for _, id := range procProgs {
+		assert.NotContains(t, hostProgs, id, "the receivers share a program")
+	}
+
+	require.NoError(t, stopProc())
+	_, err = workload.Run(bin, workload.Spec{Getppid: 333})
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return hostGetppid() == 777+333 }, 10*time.Second, 20*time.Millisecond,
+		"the system-wide receiver stopped counting when the other one shut down (last: %d)", hostGetppid())
 }

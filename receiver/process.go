@@ -65,6 +65,11 @@ const ticksPerSecond = 100
 // record it, to /proc's clock ticks, exactly as the kernel does.
 func startTicks(startNs uint64) uint64 { return startNs / (1e9 / ticksPerSecond) }
 
+// sameStart says whether a task that started at ticks is the one the
+// programs recorded as starting at startNs. Programs hooked without BTF
+// cannot read start times (0): any task with the id is taken for it.
+func sameStart(startNs, ticks uint64) bool { return startNs == 0 || startTicks(startNs) == ticks }
+
 // procCgroup reads a process's cgroup path from /proc/PID/cgroup: the
 // cgroup v2 entry, else the v1 name=systemd one (hosts without v2).
 func procCgroup(procfs string, tgid uint32) string {

@@ -21,6 +21,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
+	"github.com/seed22255693/syscallsreceiver/bpf"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
@@ -127,10 +128,21 @@ func exportIndexWithPid(t *testing.T, sink *consumertest.MetricsSink, from, pid 
 // TestExactCountsOfAShortLivedProcess is the end-to-end contract: a child
 // that makes a known number of syscalls and exits within milliseconds
 // appears in the next export with exactly those counts, then disappears.
+// It holds with every way of hooking the syscall path.
 func TestExactCountsOfAShortLivedProcess(t *testing.T) {
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
-	sink, _ := startReceiver(t, testConfig())
+	for _, hook := range bpf.Hooks {
+		t.Run(string(hook), func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Hook = string(hook)
+			exactCountsOfAShortLivedProcess(t, bin, cfg)
+		})
+	}
+}
+
+func exactCountsOfAShortLivedProcess(t *testing.T, bin string, cfg *Config) {
+	sink, _ := startReceiver(t, cfg)
 
 	spec := workload.Spec{Getppid: 1234, OpenMissing: 56, WriteDevNull: 78}
 	pid, err := workload.Run(bin, spec)
@@ -304,8 +316,9 @@ func TestDisabledMetricsAreNotCollected(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"syscall.calls": true}, names)
 
-	// Of our programs, only sys_enter and sched_process_exit are attached
-	// (other tools' links on the host are ignored).
+	// Of our programs, only sys_exit (which counts calls) and
+	// sched_process_exit (which counts exit and exit_group) are attached:
+	// sys_enter only times syscalls. Other tools' links are ignored.
 	progs, _ := loadedObjects(t, s)
 	var links []struct {
 		ProgID uint32 `json:"prog_id"`
@@ -318,7 +331,7 @@ func TestDisabledMetricsAreNotCollected(t *testing.T) {
 			attached[l.TPName] = true
 		}
 	}
-	assert.Equal(t, map[string]bool{"sys_enter": true, "sched_process_exit": true}, attached)
+	assert.Equal(t, map[string]bool{"sys_exit": true, "sched_process_exit": true}, attached)
 }
 
 // TestRestartLeavesNothingLoaded starts, stops and starts the receiver again

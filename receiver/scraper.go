@@ -101,9 +101,13 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 	s.dropped = 0
 	s.startTime = pcommon.NewTimestampFromTime(counters.AttachedAt())
 	s.mb = metadata.NewMetricsBuilder(s.cfg.MetricsBuilderConfig, s.settings, metadata.WithStartTime(s.startTime))
-	s.settings.Logger.Info("syscall counting attached",
+	s.settings.Logger.Info("syscall counting attached", zap.String("hook", string(counters.Hook())),
 		zap.Strings("group_by", s.cfg.GroupBy), zap.Bool("exclude_self", s.cfg.ExcludeSelf),
 		zap.Int("max_groups", s.cfg.MaxGroups), zap.String("arch", s.names.Arch()))
+	if unusable := counters.UnusableHooks(); len(unusable) > 0 {
+		s.settings.Logger.Warn("this kernel lacks what the cheaper hooks need; counting with "+string(counters.Hook())+
+			" (without BTF a reused pid is not told apart from its previous process)", zap.Errors("unusable", unusable))
+	}
 	return nil
 }
 
@@ -181,7 +185,7 @@ func (s *syscallsScraper) collect() (pmetric.Metrics, *bpf.Counts, error) {
 	deadTasks := map[taskID]string{}
 	var forgetExits []uint32
 	for tid, task := range exited {
-		if comm, _, start := s.readStat(tid); start != startTicks(task.StartNs) || comm == "" {
+		if comm, _, start := s.readStat(tid); comm == "" || !sameStart(task.StartNs, start) {
 			deadTasks[taskID{tid, task.StartNs}] = sanitize(task.Comm)
 			forgetExits = append(forgetExits, tid)
 		}
@@ -296,9 +300,9 @@ func (s *syscallsScraper) describe(g bpf.Group) (info groupInfo, alive bool) {
 		if g.TID != 0 {
 			var start uint64
 			info.ThreadName, _, start = s.readStat(g.TID)
-			alive = alive && info.ThreadName != "" && start == startTicks(g.StartNs)
+			alive = alive && info.ThreadName != "" && sameStart(g.StartNs, start)
 		} else {
-			alive = alive && p.StartTicks == startTicks(g.StartNs)
+			alive = alive && sameStart(g.StartNs, p.StartTicks)
 		}
 		if alive {
 			info.Comm, info.Exe, info.PPID = p.Comm, p.Exe, p.PPID

@@ -72,3 +72,39 @@ func TestSelfTelemetry(t *testing.T) {
 	require.Len(t, hist.DataPoints, 1)
 	assert.EqualValues(t, 1, hist.DataPoints[0].Count)
 }
+
+// TestFullMapsInTelemetry: counter updates the kernel maps had no room for
+// are reported through the receiver's telemetry (and logged), exactly.
+func TestFullMapsInTelemetry(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	tt := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tt.Shutdown(context.Background())) })
+	cfg := testConfig()
+	cfg.GroupBy = []string{}
+	cfg.Filter.Comms = []string{workload.Comm}
+	// Timed calls are kept in the (larger) histogram map instead.
+	cfg.Metrics.SyscallDuration.Enabled = false
+	s := newSyscallsScraper(cfg, metadatatest.NewSettings(tt))
+	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
+	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
+
+	// Numbers past the array's slots share a hash of 1,024 entries.
+	_, err = workload.Run(bin, workload.Spec{Unknown: 1100})
+	require.NoError(t, err)
+	md, err := s.scrape(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int64{"": 1100 - 1024}, gaugeValues(t, tt, "otelcol_receiver_syscalls_dropped_updates"))
+	names := map[string]bool{}
+	for _, rm := range md.ResourceMetrics().All() {
+		for _, m := range rm.ScopeMetrics().At(0).Metrics().All() {
+			if m.Name() == "syscall.calls" {
+				for _, dp := range m.Sum().DataPoints().All() {
+					name, _ := dp.Attributes().Get("syscall.name")
+					names[name.Str()] = true
+				}
+			}
+		}
+	}
+	assert.True(t, names["syscall_1024"], "a number without a name gets a placeholder")
+}

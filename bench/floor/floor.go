@@ -17,10 +17,10 @@ type Floor struct {
 	links []link.Link
 }
 
-// Attach loads the empty programs and attaches one to sys_enter and, when
-// exit is true, one to sys_exit: the same hooks the receiver uses in its
-// calls-only mode and in its modes with errors or duration.
-func Attach(exit bool) (*Floor, error) {
+// Attach loads the empty programs and attaches them to sys_enter and/or
+// sys_exit: the hooks the receiver uses in its modes without and with
+// syscall.duration.
+func Attach(enter, exit bool) (*Floor, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, err
 	}
@@ -28,21 +28,19 @@ func Attach(exit bool) (*Floor, error) {
 	if err := loadFloorObjects(&f.objs, nil); err != nil {
 		return nil, fmt.Errorf("loading the floor programs: %w", err)
 	}
-	attach := func(tracepoint string, prog *ebpf.Program) error {
-		l, err := link.AttachRawTracepoint(link.RawTracepointOptions{Name: tracepoint, Program: prog})
+	for _, h := range []struct {
+		on   bool
+		prog *ebpf.Program
+	}{{enter, f.objs.FloorEnter}, {exit, f.objs.FloorExit}} {
+		if !h.on {
+			continue
+		}
+		l, err := link.AttachTracing(link.TracingOptions{Program: h.prog})
 		if err != nil {
-			return fmt.Errorf("attaching the floor to %s: %w", tracepoint, err)
+			f.Close()
+			return nil, fmt.Errorf("attaching the floor program %s: %w", h.prog, err)
 		}
 		f.links = append(f.links, l)
-		return nil
-	}
-	err := attach("sys_enter", f.objs.FloorEnter)
-	if err == nil && exit {
-		err = attach("sys_exit", f.objs.FloorExit)
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
 	}
 	return f, nil
 }

@@ -11,14 +11,14 @@ import (
 
 // The floor attaches one program per hook and leaves nothing behind.
 func TestAttachClose(t *testing.T) {
-	for _, exit := range []bool{false, true} {
-		f, err := Attach(exit)
+	for _, enter := range []bool{false, true} {
+		f, err := Attach(enter, true)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ids := f.ProgramIDs()
-		if want := map[bool]int{false: 1, true: 2}[exit]; len(ids) != want {
-			t.Errorf("exit=%v: %d programs attached, want %d", exit, len(ids), want)
+		if want := map[bool]int{false: 1, true: 2}[enter]; len(ids) != want {
+			t.Errorf("enter=%v: %d programs attached, want %d", enter, len(ids), want)
 		}
 		if err := f.Close(); err != nil {
 			t.Fatal(err)

@@ -32,6 +32,11 @@ type Spec struct {
 	ForkPrefix string // default "w"
 	ForkMod    int    // child i makes 1 + i%ForkMod getppid calls; default 1
 
+	// Unknown makes the workload call the syscall numbers 1024 …
+	// 1024+Unknown-1 once each, after everything else: numbers no table
+	// has, each failing with ENOSYS.
+	Unknown int
+
 	// Wait makes the workload read one byte from stdin (Process.Release)
 	// before it does anything; Hold makes it wait for stdin to close
 	// (Process.Finish) once done. Both need Start.
@@ -85,6 +90,9 @@ func (s Spec) Args() []string {
 	}
 	if s.Fork > 0 {
 		args = append(args, "-fork", strconv.Itoa(s.Fork), "-fork-prefix", cmp(s.ForkPrefix, "w"), "-fork-mod", strconv.Itoa(max(s.ForkMod, 1)))
+	}
+	if s.Unknown > 0 {
+		args = append(args, "-unknown", strconv.Itoa(s.Unknown))
 	}
 	if s.Hold {
 		args = append(args, "-hold")

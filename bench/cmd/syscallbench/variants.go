@@ -47,7 +47,7 @@ type session interface {
 }
 
 const (
-	floorEnter = "floor: empty sys_enter"
+	floorExit  = "floor: empty sys_exit"
 	floorBoth  = "floor: empty sys_enter+sys_exit"
 	oursSystem = "ours: system-wide, calls"
 	// Not targets of the issue: they split the cost of per-process
@@ -75,37 +75,37 @@ func variants(cfg config) []variant {
 	getppid := func(loop.Result) string { return "getppid" }
 	self := comm()
 	vs := []variant{
-		{name: floorEnter, hooks: "raw_tp enter", start: floorSession(false)},
-		{name: floorBoth, hooks: "raw_tp enter+exit", start: floorSession(true)},
-		{name: oursSystem, hooks: "raw_tp enter", floor: floorEnter,
+		{name: floorExit, hooks: "tp_btf exit", start: floorSession(false, true)},
+		{name: floorBoth, hooks: "tp_btf enter+exit", start: floorSession(true, true)},
+		{name: oursSystem, hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{CountCalls: true}, 0)},
-		{name: oursSystemErr, hooks: "raw_tp enter+exit", floor: floorBoth,
+		{name: oursSystemErr, hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{CountCalls: true, CountErrors: true}, 0)},
-		{name: oursProcCalls, hooks: "raw_tp enter", floor: floorEnter,
+		{name: oursProcCalls, hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true}, 0)},
-		{name: oursProc, hooks: "raw_tp enter+exit", floor: floorBoth,
+		{name: oursProc, hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true}, 0)},
-		{name: oursFull, hooks: "raw_tp enter+exit", floor: floorBoth,
+		{name: oursFull, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true}, 0)},
-		{name: oursCgroup, hooks: "raw_tp enter+exit", floor: floorBoth,
+		{name: oursCgroup, hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{GroupByCgroup: true, CountCalls: true, CountErrors: true}, 0)},
 		// Room for every exited process and the host's own: a group past
 		// max_groups is counted in the cheaper overflow array instead.
-		{name: oursProcs(10), hooks: "raw_tp enter+exit", floor: floorBoth,
+		{name: oursProcs(10), hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MaxGroups: uint32(cfg.procs + 10_000)}, 10)},
-		{name: oursProcs(cfg.procs), hooks: "raw_tp enter+exit", floor: floorBoth,
+		{name: oursProcs(cfg.procs), hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MaxGroups: uint32(cfg.procs + 10_000)}, cfg.procs)},
-		{name: bpftraceID, hooks: "tp enter", floor: floorEnter,
+		{name: bpftraceID, hooks: "tp enter", floor: floorExit,
 			key:   func(loop.Result) string { return strconv.Itoa(syscall.SYS_GETPPID) },
 			start: startPeer(peer.Spec{Argv: []string{"bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { @[args->id] = count(); }"}, Programs: 1, Parse: peer.ParseBpftraceMap})},
-		{name: bpftraceCm, hooks: "tp enter", floor: floorEnter,
+		{name: bpftraceCm, hooks: "tp enter", floor: floorExit,
 			key:   func(loop.Result) string { return self },
 			start: startPeer(peer.Spec{Argv: []string{"bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }"}, Programs: 1, Parse: peer.ParseBpftraceMap})},
 		// libbpf-tools syscount loads sys_enter and sys_exit but attaches
 		// sys_enter only for -L (its bpf_link count tells).
-		{name: syscount, hooks: "tp exit", floor: floorEnter, key: getppid,
+		{name: syscount, hooks: "tp exit", floor: floorExit, key: getppid,
 			start: startPeer(peer.Spec{Argv: []string{"syscount"}, Programs: 2, Links: 1, Parse: syscountRows})},
-		{name: syscountP, hooks: "tp exit", floor: floorEnter,
+		{name: syscountP, hooks: "tp exit", floor: floorExit,
 			key:   func(r loop.Result) string { return strconv.Itoa(r.PID) },
 			start: startPeer(peer.Spec{Argv: []string{"syscount", "-P"}, Programs: 2, Links: 1, Parse: syscountByPID})},
 		{name: syscountL, hooks: "tp enter+exit", floor: floorBoth, key: getppid,
@@ -137,9 +137,9 @@ func (s *bpfSession) afterRun() error                  { return nil }
 func (s *bpfSession) programs() []uint32               { return s.ids }
 func (s *bpfSession) stop() (map[string]uint64, error) { return nil, s.closer.Close() }
 
-func floorSession(exit bool) func() (session, error) {
+func floorSession(enter, exit bool) func() (session, error) {
 	return func() (session, error) {
-		f, err := floor.Attach(exit)
+		f, err := floor.Attach(enter, exit)
 		if err != nil {
 			return nil, err
 		}

@@ -24,6 +24,9 @@
 //	                 1 + i%MOD getppid calls and exits with exit_group
 //	-fork-prefix P   PREFIX above (default "w")
 //	-fork-mod MOD    MOD above (default 1)
+//	-unknown N       then call the syscall numbers 1024 … 1024+N-1 once each:
+//	                 numbers no kernel table has (each fails with ENOSYS),
+//	                 to fill the receiver's maps for numbers it has no slot for
 //	-hold            when done, print "done" and wait for stdin to close
 //	                 before exiting, so the process can be seen alive
 package main
@@ -42,6 +45,9 @@ var atFDCWD = -100
 
 const missingPath = "/nonexistent/syscall-workload/missing"
 
+// unknownFirst is the first number -unknown calls: past every syscall table.
+const unknownFirst = 1024
+
 const (
 	prSetName = 15 // PR_SET_NAME
 	commLen   = 16
@@ -57,6 +63,7 @@ type options struct {
 	threads    []int
 	fork, mod  int
 	prefix     string
+	unknown    int
 }
 
 func fail(msg string, code int) {
@@ -104,6 +111,8 @@ func parse(args []string) options {
 			o.mod = count(value())
 		case "-fork-prefix":
 			o.prefix = value()
+		case "-unknown":
+			o.unknown = count(value())
 		default:
 			fail("unknown option "+args[i], 2)
 		}
@@ -116,7 +125,7 @@ func parse(args []string) options {
 
 func main() {
 	if len(os.Args) < 4 {
-		fail("usage: syscall-workload GETPPID OPEN_MISSING WRITE_DEVNULL [-wait] [-comm NAME] [-threads K1,K2,...] [-fork N [-fork-prefix P] [-fork-mod M]] [-hold]", 2)
+		fail("usage: syscall-workload GETPPID OPEN_MISSING WRITE_DEVNULL [-wait] [-comm NAME] [-threads K1,K2,...] [-fork N [-fork-prefix P] [-fork-mod M]] [-unknown N] [-hold]", 2)
 	}
 	n := make([]int, 3)
 	for i := range n {
@@ -153,6 +162,11 @@ func main() {
 	tids := runThreads(o.threads)
 	if o.fork > 0 {
 		forkChildren(o.fork, o.mod, o.prefix)
+	}
+	for nr := range o.unknown {
+		if _, _, errno := syscall.RawSyscall(uintptr(unknownFirst+nr), 0, 0, 0); errno != syscall.ENOSYS {
+			os.Exit(6)
+		}
 	}
 
 	var out []byte

@@ -1,0 +1,102 @@
+//go:build linux
+
+package bpf
+
+import (
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
+)
+
+// TestAutoPicksTPBTF: on a kernel with BTF (like the CI's), the cheapest
+// hook is the one used.
+func TestAutoPicksTPBTF(t *testing.T) {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		t.Skip("no kernel BTF here")
+	}
+	c := load(t, allOn(true))
+	assert.Equal(t, HookTPBTF, c.Hook())
+	assert.Empty(t, c.UnusableHooks())
+}
+
+// TestEveryHookCountsTheSame forces each way of hooking the syscall path on
+// this kernel and checks the same exact counts: a parent with known calls
+// and errors, and vforked children whose only syscalls are known (prctl,
+// getppid, exit_group). It shows that counting at sys_exit neither counts
+// a child's return from vfork as a call nor misses exit_group, which never
+// returns.
+func TestEveryHookCountsTheSame(t *testing.T) {
+	bin := buildWorkload(t)
+	spec := workload.Spec{Getppid: 1000, OpenMissing: 37, WriteDevNull: 250, Fork: 3, ForkMod: 3}
+	for _, hook := range Hooks {
+		t.Run(string(hook), func(t *testing.T) {
+			opts := allOn(true)
+			opts.Hook = hook
+			c := load(t, opts)
+			require.Equal(t, hook, c.Hook())
+
+			pid, err := workload.Run(bin, spec)
+			require.NoError(t, err)
+			counts, err := c.ReadCounts()
+			require.NoError(t, err)
+			exited, err := c.ExitedTasks()
+			require.NoError(t, err)
+
+			calls := func(g Group, nr uint32) uint64 { return counts.Syscalls[SyscallKey{g, nr, ABINative}].Calls }
+			parent := groupOf(t, counts, uint32(pid))
+			assert.EqualValues(t, spec.Getppid, calls(parent, unix.SYS_GETPPID))
+			assert.EqualValues(t, spec.WriteDevNull, calls(parent, unix.SYS_WRITE))
+			assert.EqualValues(t, 1, calls(parent, unix.SYS_EXIT_GROUP))
+			// The vforks and the Go runtime's threads.
+			assert.GreaterOrEqual(t, calls(parent, unix.SYS_CLONE), uint64(spec.Fork))
+			assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{parent, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
+			var timed uint64
+			for _, n := range counts.Durations[SyscallKey{parent, unix.SYS_GETPPID, ABINative}] {
+				timed += n
+			}
+			assert.EqualValues(t, spec.Getppid, timed, "every getppid is timed")
+
+			children := 0
+			for tid, task := range exited {
+				i := -1
+				for j := range spec.Fork {
+					if task.Comm == spec.ForkComm(j) {
+						i = j
+					}
+				}
+				if i < 0 {
+					continue
+				}
+				children++
+				got := map[uint32]uint64{}
+				for k, s := range counts.Syscalls {
+					if k.Group.TGID == tid {
+						got[k.Nr] += s.Calls
+					}
+				}
+				want := map[uint32]uint64{unix.SYS_PRCTL: 1, unix.SYS_GETPPID: uint64(spec.ForkGetppid(i)), unix.SYS_EXIT_GROUP: 1}
+				assert.Equal(t, want, got, "child %s (tid %d)", task.Comm, tid)
+			}
+			assert.Equal(t, spec.Fork, children)
+			assert.Zero(t, counts.Dropped)
+		})
+	}
+}
+
+// groupOf finds the group of a pid among the counted ones; without BTF
+// its start time is unknown (0).
+func groupOf(t *testing.T, counts *Counts, pid uint32) Group {
+	t.Helper()
+	for _, g := range counts.Groups {
+		if g.TGID == pid {
+			return g
+		}
+	}
+	t.Fatalf("pid %d was not counted", pid)
+	return Group{}
+}
