@@ -173,6 +173,7 @@ type Counters struct {
 	links      []link.Link
 	attachedAt time.Time
 	cpus       int
+	lastSize   struct{ syscalls, errors, durations int } // of the last snapshot
 }
 
 // Load checks privileges and kernel features, loads the programs and
@@ -438,7 +439,16 @@ func (c *Counters) AttachedAt() time.Time { return c.attachedAt }
 
 // ReadCounts returns the current totals of every counter, summed over CPUs.
 func (c *Counters) ReadCounts() (*Counts, error) {
-	counts := &Counts{Syscalls: map[SyscallKey]Stats{}, Errors: map[ErrorKey]uint64{}, Durations: map[SyscallKey]Buckets{}}
+	// Sized like the last snapshot: growing maps of ten thousands of keys
+	// from empty was a third of the read.
+	counts := &Counts{
+		Syscalls:  make(map[SyscallKey]Stats, c.lastSize.syscalls),
+		Errors:    make(map[ErrorKey]uint64, c.lastSize.errors),
+		Durations: make(map[SyscallKey]Buckets, c.lastSize.durations),
+	}
+	defer func() {
+		c.lastSize.syscalls, c.lastSize.errors, c.lastSize.durations = len(counts.Syscalls), len(counts.Errors), len(counts.Durations)
+	}()
 	addCalls := func(key SyscallKey, perCPU []uint64) {
 		if n := sum(perCPU); n > 0 {
 			s := counts.Syscalls[key]

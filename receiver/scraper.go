@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strconv"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
@@ -278,11 +280,8 @@ func (s *syscallsScraper) taskOf(g bpf.Group) taskID {
 // readStat reads comm, ppid and start time of a task from /proc/ID/stat
 // (any thread id works there); the comm is empty if it does not exist.
 func (s *syscallsScraper) readStat(id uint32) (string, int64, uint64) {
-	info, ok := readProcess(s.procfs, id)
-	if !ok {
-		return "", 0, 0
-	}
-	return info.Comm, info.PPID, info.StartTicks
+	comm, ppid, start, _ := readStat(filepath.Join(s.procfs, strconv.FormatUint(uint64(id), 10)))
+	return comm, ppid, start
 }
 
 // describe reads what a group's resource carries and says whether the
