@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -207,6 +208,10 @@ func Load(opts Options) (*Counters, error) {
 		c, err := loadHook(opts, hook, cpus)
 		if err == nil {
 			c.unusable = unusable
+			// Loading parsed the kernel's BTF (megabytes, partly an mmap of
+			// /sys/kernel/btf/vmlinux): give it back now rather than keep
+			// it in the collector's resident memory until some later GC.
+			debug.FreeOSMemory()
 			return c, nil
 		}
 		// Privileges and bad filters are not the hook's fault.

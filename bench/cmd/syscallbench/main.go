@@ -196,7 +196,8 @@ func targets(cfg config, results []*report.Result, bench map[string]map[string][
 		cpu.Measured = steady.cpuPercent
 		cpu.Detail = fmt.Sprintf("utime+stime over %s, %d exports of %s data points", cfg.steadyWindow, steady.exports, group(steady.points))
 		rss.Measured = steady.hwmMiB
-		rss.Detail = fmt.Sprintf("VmHWM; VmRSS %.1f MiB at the end", steady.rssMiB)
+		rss.Detail = fmt.Sprintf("VmHWM; VmRSS %.1f MiB at the end, of which %.1f MiB anonymous (heap), the rest the binary's pages",
+			steady.rssMiB, steady.anonMiB)
 	}
 	return append(ts, ms, allocs, cpu, rss)
 }

@@ -41,6 +41,7 @@ type steadyResult struct {
 	cpuPercent float64 // of one core, over the measured window
 	rssMiB     float64 // at the end of the window
 	hwmMiB     float64 // peak RSS since start
+	anonMiB    float64 // of rssMiB: heap, stacks (the rest is the binary and other files)
 	points     int     // data points in the last export
 	exports    int     // exports during the window
 }
@@ -115,6 +116,7 @@ func measureSteady(bin string, n int, window time.Duration) (res steadyResult, e
 	}
 	res.rssMiB = statusMiB(string(status), "VmRSS:")
 	res.hwmMiB = statusMiB(string(status), "VmHWM:")
+	res.anonMiB = statusMiB(string(status), "RssAnon:")
 	points := exportedPoints(logPath)
 	res.exports = len(points) - exportsBefore
 	res.points = points[len(points)-1]
