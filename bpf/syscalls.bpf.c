@@ -355,22 +355,24 @@ static __always_inline bool task_selected(__u32 tgid)
 	return true;
 }
 
-static __always_inline void group_of(struct group_key *g, __u64 pid_tgid)
+/* Who made the syscall, as far as group_by asks. task is the current task
+ * (a BTF pointer; NULL without BTF), passed in so that the helper runs once. */
+static __always_inline void group_of(struct group_key *g, __u64 pid_tgid, void *task)
 {
 #if HAVE_BTF
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *t = task;
 #endif
 
 	if (group_by_thread) {
 		g->tgid = pid_tgid >> 32;
 		g->tid = (__u32)pid_tgid;
 #if HAVE_BTF
-		g->start_ns = task->start_boottime;
+		g->start_ns = t->start_boottime;
 #endif
 	} else if (group_by_process) {
 		g->tgid = pid_tgid >> 32;
 #if HAVE_BTF
-		g->start_ns = task->group_leader->start_boottime;
+		g->start_ns = t->group_leader->start_boottime;
 #endif
 	}
 	if (group_by_cgroup)
@@ -519,12 +521,12 @@ static __always_inline bool selected(__u64 pid_tgid, long nr, __u32 abi)
 	return syscall_selected(nr, abi) && task_selected(pid_tgid >> 32);
 }
 
-static __always_inline void count_call(__u64 pid_tgid, long nr, __u32 abi)
+static __always_inline void count_call(__u64 pid_tgid, void *task, long nr, __u32 abi)
 {
 	struct group_key g = {};
 	__u64 *calls;
 
-	group_of(&g, pid_tgid);
+	group_of(&g, pid_tgid, task);
 	calls = calls_for(&g, nr, abi);
 	if (calls)
 		(*calls)++;
@@ -533,7 +535,7 @@ static __always_inline void count_call(__u64 pid_tgid, long nr, __u32 abi)
 /* Counts what a returning syscall tells: the call itself (when counted at
  * exit), its error, its duration. start is when it entered, 0 if unknown.
  * A timed call is counted in its histogram bucket (see duration_buckets). */
-static __always_inline void count_return(__u64 pid_tgid, long nr, __u32 abi, long ret, __u64 start,
+static __always_inline void count_return(__u64 pid_tgid, void *task, long nr, __u32 abi, long ret, __u64 start,
 					 bool call)
 {
 	struct group_key g = {};
@@ -543,7 +545,7 @@ static __always_inline void count_return(__u64 pid_tgid, long nr, __u32 abi, lon
 
 	if (!call && !failed && !timed)
 		return;
-	group_of(&g, pid_tgid);
+	group_of(&g, pid_tgid, task);
 	if (timed) {
 		record_duration(&g, nr, abi, bpf_ktime_get_ns() - start);
 	} else if (call) {
@@ -610,7 +612,7 @@ int syscalls_exit(__u64 *ctx)
 			*inflight = 0;
 		}
 	}
-	count_return(pid_tgid, nr, abi, ret, start, count_calls);
+	count_return(pid_tgid, task, nr, abi, ret, start, count_calls);
 	return 0;
 }
 
@@ -627,7 +629,7 @@ int syscalls_task_exit(__u64 *ctx)
 	/* A task killed by a signal is not in a syscall (nr is -1) or has
 	 * returned from its last one (already counted). */
 	if (count_calls && is_exit(nr, abi) && selected(pid_tgid, nr, abi))
-		count_call(pid_tgid, nr, abi);
+		count_call(pid_tgid, task, nr, abi);
 	record_exit(pid_tgid, group_by_thread ? task->start_boottime : task->group_leader->start_boottime);
 	return 0;
 }
@@ -643,7 +645,7 @@ static __always_inline void enter(__u64 pid_tgid, long nr, __u32 abi)
 	if (!selected(pid_tgid, nr, abi))
 		return;
 	if (count_calls)
-		count_call(pid_tgid, nr, abi);
+		count_call(pid_tgid, 0, nr, abi);
 	if (measure_duration) {
 		now = bpf_ktime_get_ns();
 		bpf_map_update_elem(&inflight_syscalls, &tid, &now, BPF_ANY);
@@ -664,7 +666,7 @@ static __always_inline void leave(__u64 pid_tgid, long nr, __u32 abi, long ret)
 			*inflight = 0;
 		}
 	}
-	count_return(pid_tgid, nr, abi, ret, start, false);
+	count_return(pid_tgid, 0, nr, abi, ret, start, false);
 }
 
 static __always_inline void task_exit(__u64 pid_tgid)
