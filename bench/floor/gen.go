@@ -1,4 +1,5 @@
-// Package floor attaches empty eBPF programs to the raw syscall tracepoints:
+// Package floor attaches empty eBPF programs to the syscall tracepoints, as
+// BTF-enabled raw tracepoints (tp_btf) like the receiver:
 // the cheapest possible eBPF syscall hook, against which the benchmark
 // measures the receiver and its peers.
 //
