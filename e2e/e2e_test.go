@@ -279,3 +279,71 @@ func TestSIGKILLLeavesNothingAttached(t *testing.T) {
 		t.Logf("round %d: programs %v gone after SIGKILL", round, ids)
 	}
 }
+
+// TestWithoutTracefs runs the collector in a mount namespace where tracefs
+// is not mounted: forced onto classic tracepoints, which need it, it stops
+// with advice; on the default hook, which does not, it counts as usual.
+func TestWithoutTracefs(t *testing.T) {
+	bin := collectortest.Otelcol(t)
+	unshare, err := exec.LookPath("unshare")
+	require.NoError(t, err, "unshare (util-linux) is needed")
+	run := func(hook string, wait func(*collectortest.LogBuffer) bool) string {
+		cfg := filepath.Join(t.TempDir(), "config.yaml")
+		require.NoError(t, os.WriteFile(cfg, []byte(`receivers:
+  syscalls:
+    collection_interval: 1s
+    hook: `+hook+`
+exporters:
+  debug:
+service:
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    metrics:
+      receivers: [syscalls]
+      exporters: [debug]
+`), 0o644))
+		script := `for m in /sys/kernel/debug/tracing /sys/kernel/tracing /sys/kernel/debug; do umount -l $m 2>/dev/null; done
+if [ -e /sys/kernel/tracing/events/raw_syscalls ] || [ -e /sys/kernel/debug/tracing/events/raw_syscalls ]; then
+  echo "could not unmount tracefs"; exit 9
+fi
+exec "$0" --config "$1"`
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, unshare, "--mount", "--propagation", "private", "sh", "-c", script, bin, cfg)
+		var out collectortest.LogBuffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		require.NoError(t, cmd.Start())
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		for {
+			select {
+			case <-done:
+				require.NotContains(t, out.String(), "could not unmount tracefs")
+				return out.String()
+			case <-time.After(50 * time.Millisecond):
+				if wait != nil && wait(&out) {
+					cmd.Process.Signal(syscall.SIGTERM)
+					<-done
+					return out.String()
+				}
+			}
+		}
+	}
+
+	out := run("tracepoint", nil)
+	assert.Contains(t, out, "tracefs is not mounted: classic tracepoints need it")
+	assert.Contains(t, out, "mount -t tracefs tracefs /sys/kernel/tracing")
+	assert.NotContains(t, out, "goroutine ")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "tracefs is not mounted") {
+			t.Logf("%s", line)
+			break
+		}
+	}
+
+	out = run("auto", func(b *collectortest.LogBuffer) bool { return strings.Contains(b.String(), `"data points"`) })
+	assert.Contains(t, out, `"hook": "tp_btf"`)
+	assert.Contains(t, out, `"data points"`, "no export without tracefs on the default hook")
+}
