@@ -205,7 +205,7 @@ func Load(opts Options) (*Counters, error) {
 	}
 	var unusable []error
 	for _, hook := range hooks {
-		c, err := loadHook(opts, hook, cpus)
+		c, err := loadHook(opts, hook, cpus, nil)
 		if err == nil {
 			c.unusable = unusable
 			// Loading parsed the kernel's BTF (megabytes, partly an mmap of
@@ -224,7 +224,9 @@ func Load(opts Options) (*Counters, error) {
 	return nil, fmt.Errorf("no way of hooking the syscall path works on this kernel: %w", errors.Join(unusable...))
 }
 
-func loadHook(opts Options, hook Hook, cpus int) (*Counters, error) {
+// loadHook loads and attaches the programs built for hook; loadOpts is nil
+// but in tests (which hide the kernel's BTF with it).
+func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOptions) (*Counters, error) {
 	if err := checkHook(hook, opts); err != nil {
 		return nil, err
 	}
@@ -238,7 +240,7 @@ func loadHook(opts Options, hook Hook, cpus int) (*Counters, error) {
 	sizeMaps(spec, opts, hook)
 
 	c := &Counters{opts: opts, hook: hook, cpus: cpus}
-	if err := spec.LoadAndAssign(&c.objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&c.objs, loadOpts); err != nil {
 		return nil, loadError(err)
 	}
 	if err := c.fillFilters(); err != nil {

@@ -3,9 +3,12 @@
 package bpf
 
 import (
+	"bytes"
 	"os"
 	"testing"
 
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/btf"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/sys/unix"
@@ -99,4 +102,46 @@ func groupOf(t *testing.T, counts *Counts, pid uint32) Group {
 	}
 	t.Fatalf("pid %d was not counted", pid)
 	return Group{}
+}
+
+// TestFallbacksNeedNoKernelBTF loads the programs as on a kernel without
+// BTF: the kernel's types are replaced by an empty spec. The tp_btf build
+// must then fail to load, and the two fallbacks must load and count
+// exactly: kernels without BTF still count.
+func TestFallbacksNeedNoKernelBTF(t *testing.T) {
+	b, err := btf.NewBuilder([]btf.Type{&btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}}, nil)
+	require.NoError(t, err)
+	raw, err := b.Marshal(nil, nil)
+	require.NoError(t, err)
+	noKernelTypes, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
+	require.NoError(t, err)
+	loadOpts := &ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: noKernelTypes}}
+	cpus, err := ebpf.PossibleCPU()
+	require.NoError(t, err)
+	bin := buildWorkload(t)
+	spec := workload.Spec{Getppid: 321, OpenMissing: 12}
+
+	for _, hook := range Hooks {
+		t.Run(string(hook), func(t *testing.T) {
+			opts := allOn(true)
+			opts.Filter.Comms = []string{workload.Comm}
+			opts.MaxGroups = DefaultMaxGroups // Load's default
+			c, err := loadHook(opts, hook, cpus, loadOpts)
+			if hook == HookTPBTF {
+				require.Error(t, err, "the tp_btf build loaded without the kernel's types: the test hides nothing")
+				t.Logf("tp_btf without kernel BTF: %v", err)
+				return
+			}
+			require.NoError(t, err)
+			t.Cleanup(func() { c.Close() })
+			pid, err := workload.Run(bin, spec)
+			require.NoError(t, err)
+			counts, err := c.ReadCounts()
+			require.NoError(t, err)
+			g := groupOf(t, counts, uint32(pid))
+			assert.Zero(t, g.StartNs, "without BTF the start time is unknown")
+			assert.EqualValues(t, spec.Getppid, counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}].Calls)
+			assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{g, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
+		})
+	}
 }
