@@ -42,14 +42,23 @@ func TestStartShutdown200Times(t *testing.T) {
 		require.NoError(t, s.shutdown(context.Background()))
 		return progs
 	}
+	heapInUse := func() uint64 {
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapInuse
+	}
 	cycle() // warm up lazily created state (feature probes, caches)
-	fds, goroutines := openFDs(t), runtime.NumGoroutine()
+	fds, goroutines, heap := openFDs(t), runtime.NumGoroutine(), heapInUse()
 	var progs []uint32
 	for range 200 {
 		progs = append(progs, cycle()...)
 	}
+	heapAfter := heapInUse()
 	assert.Equal(t, fds, openFDs(t), "open file descriptors")
 	assert.LessOrEqual(t, runtime.NumGoroutine(), goroutines, "goroutines")
+	// A leak of even one snapshot per cycle would add tens of MiB.
+	assert.Less(t, mib(heapAfter), mib(heap)+4, "heap in use grew over 200 cycles")
 	// Programs are freed asynchronously after their last reference goes.
 	require.Eventually(t, func() bool {
 		for _, id := range progs {
@@ -60,7 +69,8 @@ func TestStartShutdown200Times(t *testing.T) {
 		}
 		return true
 	}, 30*time.Second, 100*time.Millisecond, "programs stayed loaded")
-	t.Logf("200 start/shutdown cycles: %d programs loaded and unloaded, %d fds, %d goroutines", len(progs), fds, goroutines)
+	t.Logf("200 start/shutdown cycles: %d programs loaded and unloaded, %d fds, %d goroutines, heap in use %.1f → %.1f MiB",
+		len(progs), fds, goroutines, mib(heap), mib(heapAfter))
 }
 
 // flakyConsumer fails every other export, as a backend that is down half
