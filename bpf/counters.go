@@ -180,7 +180,11 @@ type Counters struct {
 // Load checks privileges and kernel features, loads the programs and
 // attaches them, with opts.Hook or else the first hook that works. The
 // caller must Close the result.
-func Load(opts Options) (*Counters, error) {
+func Load(opts Options) (*Counters, error) { return loadWith(opts, nil) }
+
+// loadWith is Load with options for the loader: nil but in tests, which
+// hide the kernel's BTF with them.
+func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error) {
 	if opts.MaxGroups == 0 {
 		opts.MaxGroups = DefaultMaxGroups
 	}
@@ -205,7 +209,7 @@ func Load(opts Options) (*Counters, error) {
 	}
 	var unusable []error
 	for _, hook := range hooks {
-		c, err := loadHook(opts, hook, cpus, nil)
+		c, err := loadHook(opts, hook, cpus, loadOpts)
 		if err == nil {
 			c.unusable = unusable
 			// Loading parsed the kernel's BTF (megabytes, partly an mmap of
@@ -224,8 +228,7 @@ func Load(opts Options) (*Counters, error) {
 	return nil, fmt.Errorf("no way of hooking the syscall path works on this kernel: %w", errors.Join(unusable...))
 }
 
-// loadHook loads and attaches the programs built for hook; loadOpts is nil
-// but in tests (which hide the kernel's BTF with it).
+// loadHook loads and attaches the programs built for hook.
 func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOptions) (*Counters, error) {
 	if err := checkHook(hook, opts); err != nil {
 		return nil, err

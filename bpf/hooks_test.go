@@ -104,29 +104,38 @@ func groupOf(t *testing.T, counts *Counts, pid uint32) Group {
 	return Group{}
 }
 
-// TestFallbacksNeedNoKernelBTF loads the programs as on a kernel without
-// BTF: the kernel's types are replaced by an empty spec. The tp_btf build
-// must then fail to load, and the two fallbacks must load and count
-// exactly: kernels without BTF still count.
-func TestFallbacksNeedNoKernelBTF(t *testing.T) {
+// hiddenKernelBTF makes the loader see a kernel without BTF: an empty type
+// spec instead of the kernel's.
+func hiddenKernelBTF(t *testing.T) *ebpf.CollectionOptions {
+	t.Helper()
 	b, err := btf.NewBuilder([]btf.Type{&btf.Int{Name: "int", Size: 4, Encoding: btf.Signed}}, nil)
 	require.NoError(t, err)
 	raw, err := b.Marshal(nil, nil)
 	require.NoError(t, err)
 	noKernelTypes, err := btf.LoadSpecFromReader(bytes.NewReader(raw))
 	require.NoError(t, err)
-	loadOpts := &ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: noKernelTypes}}
-	cpus, err := ebpf.PossibleCPU()
-	require.NoError(t, err)
+	return &ebpf.CollectionOptions{Programs: ebpf.ProgramOptions{KernelTypes: noKernelTypes}}
+}
+
+// TestFallbacksNeedNoKernelBTF loads the programs as on a kernel without
+// BTF. The tp_btf build must then fail to load, and the two fallbacks must
+// load and count exactly: kernels without BTF still count. On auto, the
+// receiver falls back to raw_tracepoint and says why tp_btf did not work.
+func TestFallbacksNeedNoKernelBTF(t *testing.T) {
+	noBTF := hiddenKernelBTF(t)
 	bin := buildWorkload(t)
 	spec := workload.Spec{Getppid: 321, OpenMissing: 12}
 
-	for _, hook := range Hooks {
-		t.Run(string(hook), func(t *testing.T) {
+	for _, hook := range append([]Hook{HookAuto}, Hooks...) {
+		name := string(hook)
+		if hook == HookAuto {
+			name = "auto"
+		}
+		t.Run(name, func(t *testing.T) {
 			opts := allOn(true)
 			opts.Filter.Comms = []string{workload.Comm}
-			opts.MaxGroups = DefaultMaxGroups // Load's default
-			c, err := loadHook(opts, hook, cpus, loadOpts)
+			opts.Hook = hook
+			c, err := loadWith(opts, noBTF)
 			if hook == HookTPBTF {
 				require.Error(t, err, "the tp_btf build loaded without the kernel's types: the test hides nothing")
 				t.Logf("tp_btf without kernel BTF: %v", err)
@@ -134,6 +143,11 @@ func TestFallbacksNeedNoKernelBTF(t *testing.T) {
 			}
 			require.NoError(t, err)
 			t.Cleanup(func() { c.Close() })
+			if hook == HookAuto {
+				assert.Equal(t, HookRawTracepoint, c.Hook())
+				require.Len(t, c.UnusableHooks(), 1)
+				assert.ErrorContains(t, c.UnusableHooks()[0], "tp_btf: ")
+			}
 			pid, err := workload.Run(bin, spec)
 			require.NoError(t, err)
 			counts, err := c.ReadCounts()
