@@ -588,13 +588,18 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 			groupKeys = append(groupKeys, groupKey(g))
 		}
 	}
-	return errors.Join(
+	err := errors.Join(
 		deleteKeys(c.objs.GroupStats, statKeys),
 		deleteKeys(c.objs.ErrorCounts, errKeys),
 		deleteKeys(c.objs.DurationBuckets, bucketKeys),
 		deleteKeys(c.objs.Groups, groupKeys),
 		deleteKeys(c.objs.ExitedTasks, exitedTIDs),
 	)
+	if len(groupKeys) > 0 {
+		// Room for new groups again: let the programs try to admit them.
+		err = errors.Join(err, c.objs.GroupsFull.Put(uint32(0), uint32(0)))
+	}
+	return err
 }
 
 // MaxGroups is the bound on distinct groups in the maps.
@@ -645,7 +650,7 @@ func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 		}
 	}
 	for _, m := range []*ebpf.Map{c.objs.ArrayStats, c.objs.GroupStats, c.objs.ErrorCounts, c.objs.OverflowErrors,
-		c.objs.DurationBuckets, c.objs.OverflowBuckets, c.objs.Groups, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls,
+		c.objs.DurationBuckets, c.objs.OverflowBuckets, c.objs.Groups, c.objs.GroupsFull, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls,
 		c.objs.FilterPidSet, c.objs.FilterCommSet, c.objs.FilterCgroupSet} {
 		if info, err := m.Info(); err == nil {
 			if id, ok := info.ID(); ok {

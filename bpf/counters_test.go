@@ -180,3 +180,48 @@ func TestFullMapsAreCounted(t *testing.T) {
 	}
 	assert.Equal(t, unknown, enosys, "every ENOSYS is kept (the error hash is larger)")
 }
+
+// TestOverflowUntilRoomIsFreed: past max_groups a new process counts in the
+// overflow group (and the programs stop trying the full map); once Forget
+// frees room, the next process gets a group of its own again.
+func TestOverflowUntilRoomIsFreed(t *testing.T) {
+	bin, err := workload.Build(t.TempDir())
+	require.NoError(t, err)
+	// Only getppid: room for 16 (group, syscall) pairs per group is then
+	// plenty, and only the group bound is tested.
+	only := &SyscallSelection{}
+	only.Selected[ABINative][unix.SYS_GETPPID] = true
+	opts := Options{GroupByProcess: true, CountCalls: true, MaxGroups: 2, ExcludeTGID: uint32(os.Getpid()),
+		Filter: Filter{Comms: []string{workload.Comm}, Syscalls: only}}
+	c := load(t, opts)
+	full := func() uint32 {
+		var v uint32
+		require.NoError(t, c.objs.GroupsFull.Lookup(uint32(0), &v))
+		return v
+	}
+	getppid := func(counts *Counts, g Group) uint64 {
+		return counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}].Calls
+	}
+	var pids []int
+	for range 3 {
+		pid, err := workload.Run(bin, workload.Spec{Getppid: 10})
+		require.NoError(t, err)
+		pids = append(pids, pid)
+	}
+	counts, err := c.ReadCounts()
+	require.NoError(t, err)
+	require.Len(t, counts.Groups, 2)
+	assert.EqualValues(t, 10, getppid(counts, processGroup(t, counts, pids[0])))
+	assert.EqualValues(t, 10, getppid(counts, processGroup(t, counts, pids[1])))
+	assert.EqualValues(t, 10, getppid(counts, OverflowGroup), "the third process counts as overflow")
+	assert.EqualValues(t, 1, full(), "the programs know the groups map is full")
+
+	require.NoError(t, c.Forget(counts, func(g Group) bool { return true }, nil))
+	assert.Zero(t, full(), "Forget freed room")
+	pid, err := workload.Run(bin, workload.Spec{Getppid: 7})
+	require.NoError(t, err)
+	counts, err = c.ReadCounts()
+	require.NoError(t, err)
+	assert.EqualValues(t, 7, getppid(counts, processGroup(t, counts, pid)), "a new process has its own group again")
+	assert.EqualValues(t, 10, getppid(counts, OverflowGroup), "nothing more in overflow")
+}

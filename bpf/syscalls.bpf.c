@@ -190,6 +190,17 @@ struct {
 	__type(value, __u8);
 } groups SEC(".maps");
 
+/* Non-zero once groups was found full; user space clears it when it has
+ * freed room. Meanwhile a group that is not in the map goes straight to the
+ * overflow slots instead of trying a full map (a locked update) on each of
+ * its syscalls. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} groups_full SEC(".maps");
+
 /* Comm and start time of tasks that exited (process leaders; every thread
  * when grouping by thread), so that short-lived ones still get a name. User
  * space deletes entries once exported; LRU bounds it if it falls behind. */
@@ -392,13 +403,21 @@ static __always_inline __u64 *array_slot(__u32 nr, __u32 abi)
 /* Admits a new group unless max_groups are already counted. */
 static __always_inline bool admit(struct group_key *g)
 {
+	__u32 zero = 0, *full;
 	__u8 one = 1;
 
 	if (bpf_map_lookup_elem(&groups, g))
 		return true;
+	full = bpf_map_lookup_elem(&groups_full, &zero);
+	if (full && *full)
+		return false;
 	if (!bpf_map_update_elem(&groups, g, &one, BPF_NOEXIST))
 		return true;
-	return bpf_map_lookup_elem(&groups, g) != 0; /* another CPU added it */
+	if (bpf_map_lookup_elem(&groups, g)) /* another CPU added it */
+		return true;
+	if (full)
+		*full = 1;
+	return false;
 }
 
 /* Returns this CPU's call counter for the group's syscall, creating it if

@@ -86,6 +86,7 @@ const (
 	syscallsTracepointMapFilterPidSet      = "filter_pid_set"
 	syscallsTracepointMapGroupStats        = "group_stats"
 	syscallsTracepointMapGroups            = "groups"
+	syscallsTracepointMapGroupsFull        = "groups_full"
 	syscallsTracepointMapInflightSyscalls  = "inflight_syscalls"
 	syscallsTracepointMapOverflowBuckets   = "overflow_buckets"
 	syscallsTracepointMapOverflowErrors    = "overflow_errors"
@@ -171,6 +172,7 @@ type syscallsTracepointMapSpecs struct {
 	FilterPidSet     *ebpf.MapSpec `ebpf:"filter_pid_set"`
 	GroupStats       *ebpf.MapSpec `ebpf:"group_stats"`
 	Groups           *ebpf.MapSpec `ebpf:"groups"`
+	GroupsFull       *ebpf.MapSpec `ebpf:"groups_full"`
 	InflightSyscalls *ebpf.MapSpec `ebpf:"inflight_syscalls"`
 	OverflowBuckets  *ebpf.MapSpec `ebpf:"overflow_buckets"`
 	OverflowErrors   *ebpf.MapSpec `ebpf:"overflow_errors"`
@@ -228,6 +230,7 @@ type syscallsTracepointMaps struct {
 	FilterPidSet     *ebpf.Map `ebpf:"filter_pid_set"`
 	GroupStats       *ebpf.Map `ebpf:"group_stats"`
 	Groups           *ebpf.Map `ebpf:"groups"`
+	GroupsFull       *ebpf.Map `ebpf:"groups_full"`
 	InflightSyscalls *ebpf.Map `ebpf:"inflight_syscalls"`
 	OverflowBuckets  *ebpf.Map `ebpf:"overflow_buckets"`
 	OverflowErrors   *ebpf.Map `ebpf:"overflow_errors"`
@@ -245,6 +248,7 @@ func (m *syscallsTracepointMaps) Close() error {
 		m.FilterPidSet,
 		m.GroupStats,
 		m.Groups,
+		m.GroupsFull,
 		m.InflightSyscalls,
 		m.OverflowBuckets,
 		m.OverflowErrors,
