@@ -240,7 +240,7 @@ func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOption
 	if err := setConstants(spec, opts); err != nil {
 		return nil, err
 	}
-	sizeMaps(spec, opts, hook)
+	sizeMaps(spec, opts)
 
 	c := &Counters{opts: opts, hook: hook, cpus: cpus}
 	if err := spec.LoadAndAssign(&c.objs, loadOpts); err != nil {
@@ -329,7 +329,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 // feature holds no kernel memory either. Per-CPU hashes preallocate a value
 // per possible CPU for every entry: sizes trade exactness of attribution
 // (the rest goes to the overflow group) against memory.
-func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook Hook) {
+func sizeMaps(spec *ebpf.CollectionSpec, opts Options) {
 	maxEntries := func(name string, n uint32) { spec.Maps[name].MaxEntries = max(n, 1) }
 	if opts.grouped() {
 		maxEntries(syscallsMapGroups, opts.MaxGroups)

@@ -113,7 +113,7 @@ func checkHook(hook Hook, opts Options) error {
 		if err := features.HaveProgramType(ebpf.TracePoint); err != nil {
 			return kernelError("tracepoint programs", err)
 		}
-		if _, err := tracefsDir(); err != nil {
+		if err := tracefsMounted(); err != nil {
 			return err
 		}
 	}
@@ -124,20 +124,21 @@ func checkHook(hook Hook, opts Options) error {
 var errNoTracefs = errors.New("tracefs is not mounted: classic tracepoints need it " +
 	"(mount it with `mount -t tracefs tracefs /sys/kernel/tracing`, or in a container mount the host's /sys/kernel/tracing)")
 
-// tracefsDir finds where tracefs is mounted, as the tracepoint attach does.
-func tracefsDir() (string, error) {
+// tracefsMounted looks where the tracepoint attach does for the syscall
+// tracepoints' ids.
+func tracefsMounted() error {
 	for _, dir := range []string{"/sys/kernel/tracing", "/sys/kernel/debug/tracing"} {
 		if _, err := os.Stat(dir + "/events/raw_syscalls/sys_enter/id"); err == nil {
-			return dir, nil
+			return nil
 		}
 	}
-	return "", errNoTracefs
+	return errNoTracefs
 }
 
 // tracefsHint explains a tracepoint that cannot be found for lack of tracefs.
 func tracefsHint(err error) error {
 	if errors.Is(err, os.ErrNotExist) {
-		if _, terr := tracefsDir(); terr != nil {
+		if terr := tracefsMounted(); terr != nil {
 			return fmt.Errorf("%w (%w)", err, terr)
 		}
 	}
