@@ -67,7 +67,7 @@ func (s *syscallsScraper) emit(counts *bpf.Counts, infos map[bpf.Group]groupInfo
 	e := &resourceEmitter{s: s, counts: counts, now: now,
 		calls: newSumMetric(sumMetric{
 			name:        "syscall.calls",
-			description: "Number of syscalls made, counted in the kernel when each syscall is entered.",
+			description: "Number of syscalls made, counted in the kernel as each syscall returns (exit and exit_group, which never return, when the task exits).",
 			enabled:     callsCfg.Enabled,
 			strategy:    callsCfg.AggregationStrategy,
 			nameOn:      slices.Contains(callsCfg.EnabledAttributes, metadata.SyscallCallsMetricAttributeKeySyscallName),

@@ -55,7 +55,7 @@ type metricSyscallCalls struct {
 // init fills syscall.calls metric with initial data.
 func (m *metricSyscallCalls) init() {
 	m.data.SetName("syscall.calls")
-	m.data.SetDescription("Number of syscalls made, counted in the kernel when each syscall is entered.")
+	m.data.SetDescription("Number of syscalls made, counted in the kernel as each syscall returns (exit and exit_group, which never return, when the task exits).")
 	m.data.SetUnit("{call}")
 	m.data.SetEmptySum()
 	m.data.Sum().SetIsMonotonic(true)

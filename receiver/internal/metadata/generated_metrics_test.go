@@ -147,7 +147,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["syscall.calls"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Number of syscalls made, counted in the kernel when each syscall is entered.", mi.Description())
+						assert.Equal(t, "Number of syscalls made, counted in the kernel as each syscall returns (exit and exit_group, which never return, when the task exits).", mi.Description())
 						assert.Equal(t, "{call}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
@@ -167,7 +167,7 @@ func TestMetricsBuilder(t *testing.T) {
 						validatedMetrics["syscall.calls"] = true
 						assert.Equal(t, pmetric.MetricTypeSum, mi.Type())
 						assert.Equal(t, 1, mi.Sum().DataPoints().Len())
-						assert.Equal(t, "Number of syscalls made, counted in the kernel when each syscall is entered.", mi.Description())
+						assert.Equal(t, "Number of syscalls made, counted in the kernel as each syscall returns (exit and exit_group, which never return, when the task exits).", mi.Description())
 						assert.Equal(t, "{call}", mi.Unit())
 						assert.True(t, mi.Sum().IsMonotonic())
 						assert.Equal(t, pmetric.AggregationTemporalityCumulative, mi.Sum().AggregationTemporality())
