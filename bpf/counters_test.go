@@ -17,17 +17,13 @@ func allOn(perProcess bool) Options {
 	return Options{GroupByProcess: perProcess, CountCalls: true, CountErrors: true, MeasureDuration: true, ExcludeTGID: uint32(os.Getpid())}
 }
 
-// processGroup finds the group of a pid among the counted ones.
+// processGroup finds the group of a pid among the counted ones, which
+// with BTF carries its start time.
 func processGroup(t *testing.T, counts *Counts, pid int) Group {
 	t.Helper()
-	for _, g := range counts.Groups {
-		if g.TGID == uint32(pid) {
-			require.NotZero(t, g.StartNs)
-			return g
-		}
-	}
-	t.Fatalf("pid %d was not counted", pid)
-	return Group{}
+	g := groupOf(t, counts, uint32(pid))
+	require.NotZero(t, g.StartNs)
+	return g
 }
 
 func load(t *testing.T, opts Options) *Counters {

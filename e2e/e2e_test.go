@@ -195,10 +195,17 @@ func TestUnprivilegedStartFails(t *testing.T) {
 	assert.Contains(t, text, "setcap cap_bpf,cap_perfmon+ep")
 	assert.NotContains(t, text, "panic")
 	assert.NotContains(t, text, "goroutine ")
-	for _, line := range strings.Split(text, "\n") {
-		if strings.Contains(line, "CAP_BPF") {
+	logLineWith(t, text, "CAP_BPF")
+}
+
+// logLineWith logs the first line of the collector's output that holds
+// substr: the error a user would see.
+func logLineWith(t *testing.T, out, substr string) {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, substr) {
 			t.Logf("%s", line)
-			break
+			return
 		}
 	}
 }
@@ -336,12 +343,7 @@ exec "$0" --config "$1"`
 	assert.Contains(t, out, "tracefs is not mounted: classic tracepoints need it")
 	assert.Contains(t, out, "mount -t tracefs tracefs /sys/kernel/tracing")
 	assert.NotContains(t, out, "goroutine ")
-	for _, line := range strings.Split(out, "\n") {
-		if strings.Contains(line, "tracefs is not mounted") {
-			t.Logf("%s", line)
-			break
-		}
-	}
+	logLineWith(t, out, "tracefs is not mounted")
 
 	out = run("auto", func(b *collectortest.LogBuffer) bool { return strings.Contains(b.String(), `"data points"`) })
 	assert.Contains(t, out, `"hook": "tp_btf"`)
