@@ -240,7 +240,7 @@ func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOption
 	if err := setConstants(spec, opts); err != nil {
 		return nil, err
 	}
-	sizeMaps(spec, opts)
+	sizeMaps(spec, opts, hook)
 
 	c := &Counters{opts: opts, hook: hook, cpus: cpus}
 	if err := spec.LoadAndAssign(&c.objs, loadOpts); err != nil {
@@ -329,7 +329,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 // feature holds no kernel memory either. Per-CPU hashes preallocate a value
 // per possible CPU for every entry: sizes trade exactness of attribution
 // (the rest goes to the overflow group) against memory.
-func sizeMaps(spec *ebpf.CollectionSpec, opts Options) {
+func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook Hook) {
 	maxEntries := func(name string, n uint32) { spec.Maps[name].MaxEntries = max(n, 1) }
 	if opts.grouped() {
 		maxEntries(syscallsMapGroups, opts.MaxGroups)
@@ -360,7 +360,9 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options) {
 	maxEntries(syscallsMapFilterPidSet, uint32(len(opts.Filter.PIDs)))
 	maxEntries(syscallsMapFilterCommSet, uint32(len(opts.Filter.Comms)))
 	maxEntries(syscallsMapFilterCgroupSet, uint32(len(opts.Filter.CgroupDirs)))
-	if !opts.MeasureDuration {
+	// Counting at exit, the entry records also remember how an execve
+	// entered (see is_execve in syscalls.bpf.c).
+	if !opts.MeasureDuration && !(hook == HookTPBTF && opts.CountCalls) {
 		// The programs still reference the map, so it must exist; a tiny
 		// plain hash also works on kernels without task storage.
 		inflight := spec.Maps[syscallsMapInflightSyscalls]
@@ -419,7 +421,9 @@ func (c *Counters) attach() error {
 		// Counts exit and exit_group at exit; records who exited.
 		{"sched_process_exit", "sched", c.objs.SyscallsTaskExit, o.recordsExits() || (calls && c.countsAtExit()) ||
 			(durations && !c.countsAtExit())},
-		{"sys_enter", "raw_syscalls", c.objs.SyscallsEnter, durations || (calls && !c.countsAtExit())},
+		// Also where calls are counted at exit: sigreturns lose their
+		// number before they return.
+		{"sys_enter", "raw_syscalls", c.objs.SyscallsEnter, durations || calls},
 	}
 	for _, h := range hooks {
 		if !h.needed {

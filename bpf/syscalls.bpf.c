@@ -8,8 +8,10 @@
  * One source, three builds, one per way of hooking the syscall path; the
  * loader picks the first the kernel supports:
  *   HOOK_TP_BTF      BTF-enabled raw tracepoints (tp_btf), Linux 5.15+ with
- *                    BTF. Calls and errors are counted by a single program
- *                    at sys_exit; sys_enter only runs to time syscalls.
+ *                    BTF. Calls and errors are counted at sys_exit, where
+ *                    the return value is known; sys_enter times syscalls
+ *                    and catches those the kernel renumbers (see
+ *                    is_sigreturn).
  *   HOOK_RAW_TP      raw tracepoints, no BTF needed (Linux 5.5+).
  *   HOOK_TRACEPOINT  classic tracepoints, no BTF needed (needs tracefs).
  * Without BTF the programs cannot read the task's start time, so a reused
@@ -240,14 +242,21 @@ struct {
 	__type(value, __u32);
 } filter_cgroup_set SEC(".maps");
 
-/* When each thread entered the syscall it is in, for syscall.duration. */
+/* The syscall each thread is in, as it entered: when (for syscall.duration)
+ * and, for an execve, the number and ABI it was made with. */
+struct inflight {
+	__u64 start_ns; /* 0: not timed */
+	__s32 nr;       /* -1: none recorded */
+	__u32 abi;
+};
+
 #if HAVE_BTF
 /* Task storage is freed with the task and needs no hash lookup. */
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u64);
+	__type(value, struct inflight);
 } inflight_syscalls SEC(".maps");
 #else
 /* By thread id; an exiting thread deletes its entry. */
@@ -255,7 +264,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 65536);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct inflight);
 } inflight_syscalls SEC(".maps");
 #endif
 
@@ -324,6 +333,72 @@ static __always_inline bool is_exit(long nr, __u32 abi)
 #endif
 }
 #endif /* HAVE_BTF */
+
+/* Two kinds of syscall change their own number or ABI while they run, so
+ * the kernel's view at sys_exit is not the call that was made. Both are
+ * counted as they entered, as strace does:
+ * - sigreturn and rt_sigreturn restore the interrupted code's registers,
+ *   the syscall number with them (-1 at sys_exit): counted at sys_enter;
+ * - an execve that switches between 64 and 32 bits returns as the new
+ *   personality's execve (x86) or with the new ABI's flag (arm64): its
+ *   entry is remembered in inflight_syscalls and used at sys_exit. */
+static __always_inline bool is_sigreturn(long nr, __u32 abi)
+{
+	if (abi == ABI_COMPAT) /* i386, arm */
+		return nr == 119 || nr == 173;
+#if defined(__TARGET_ARCH_x86)
+	if (abi == ABI_X32)
+		return nr == 513;
+	return nr == 15;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 139;
+#endif
+}
+
+static __always_inline bool is_execve(long nr, __u32 abi)
+{
+#if defined(__TARGET_ARCH_x86)
+	if (abi == ABI_COMPAT)
+		return nr == 11 || nr == 358;
+	if (abi == ABI_X32)
+		return nr == 520 || nr == 545;
+	return nr == 59 || nr == 322;
+#elif defined(__TARGET_ARCH_arm64)
+	if (abi == ABI_COMPAT)
+		return nr == 11 || nr == 387;
+	return nr == 221 || nr == 281;
+#endif
+}
+
+/* Whether an exit could be an execve's under any ABI (the exit's ABI may be
+ * the new one): the only untimed exits that read their entry record. */
+static __always_inline bool maybe_execve(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	return nr == 11 || nr == 59 || nr == 322 || nr == 358 || nr == 520 || nr == 545;
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 11 || nr == 221 || nr == 281 || nr == 387;
+#endif
+}
+
+/* Consumes the entry record of the syscall returning now: returns when it
+ * entered (0 if untimed) and, for a successful execve, puts back the
+ * number and ABI it was made with. */
+static __always_inline __u64 take_entry(struct inflight *entry, long *nr, __u32 *abi, bool exec)
+{
+	__u64 start;
+
+	if (!entry)
+		return 0;
+	start = entry->start_ns;
+	if (exec && is_execve(entry->nr, entry->abi)) {
+		*nr = entry->nr;
+		*abi = entry->abi;
+	}
+	entry->start_ns = 0;
+	entry->nr = -1;
+	return start;
+}
 
 static __always_inline bool syscall_selected(__u32 nr, __u32 abi)
 {
@@ -593,22 +668,35 @@ static __always_inline void record_exit(__u64 pid_tgid, __u64 start_ns)
 
 #if defined(HOOK_TP_BTF)
 
-/* Only times syscalls: calls and errors are counted at exit. */
+/* Times syscalls, counts sigreturns and remembers how an execve entered;
+ * every other call and error is counted at exit. */
 SEC("tp_btf/sys_enter")
 int syscalls_enter(__u64 *ctx)
 {
 	long nr = (long)ctx[1];
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 *start;
-	__u32 abi;
+	__u32 abi = task_abi(task, &nr);
+	bool sigreturn = is_sigreturn(nr, abi), exec = is_execve(nr, abi);
+	__u64 pid_tgid;
+	struct inflight *entry;
 
-	abi = task_abi(task, &nr);
-	if (!measure_duration || !selected(pid_tgid, nr, abi))
+	/* Untimed, every other syscall has nothing to do here. */
+	if (!measure_duration && !(count_calls && (sigreturn || exec)))
 		return 0;
-	start = bpf_task_storage_get(&inflight_syscalls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (start)
-		*start = bpf_ktime_get_ns();
+	pid_tgid = bpf_get_current_pid_tgid();
+	if (!selected(pid_tgid, nr, abi))
+		return 0;
+	if (sigreturn) {
+		if (count_calls)
+			count_call(pid_tgid, task, nr, abi);
+		return 0; /* untimed: it returns to other code than its caller */
+	}
+	entry = bpf_task_storage_get(&inflight_syscalls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (entry) {
+		entry->start_ns = measure_duration ? bpf_ktime_get_ns() : 0;
+		entry->nr = nr;
+		entry->abi = abi;
+	}
 	return 0;
 }
 
@@ -617,20 +705,20 @@ int syscalls_exit(__u64 *ctx)
 {
 	struct pt_regs *regs = (struct pt_regs *)ctx[0];
 	long ret = (long)ctx[1], nr = regs_nr(regs);
-	__u64 pid_tgid = bpf_get_current_pid_tgid(), start = 0, *inflight;
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), start = 0;
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 abi = task_abi(task, &nr);
+	bool exec = ret == 0 && maybe_execve(nr);
 
-	if (!selected(pid_tgid, nr, abi) || (ret == 0 && is_fork(nr, abi)))
+	/* nr is -1 after a sigreturn (counted at entry) and when a tracer or
+	 * seccomp skipped the syscall. */
+	if (nr < 0 || (!exec && !selected(pid_tgid, nr, abi)))
 		return 0;
-	if (measure_duration) {
-		/* None: the syscall entered before we attached. */
-		inflight = bpf_task_storage_get(&inflight_syscalls, task, 0, 0);
-		if (inflight) {
-			start = *inflight;
-			*inflight = 0;
-		}
-	}
+	/* None recorded: the syscall entered before we attached. */
+	if (measure_duration || (count_calls && exec))
+		start = take_entry(bpf_task_storage_get(&inflight_syscalls, task, 0, 0), &nr, &abi, exec);
+	if ((exec && !selected(pid_tgid, nr, abi)) || (ret == 0 && is_fork(nr, abi)))
+		return 0;
 	count_return(pid_tgid, task, nr, abi, ret, start, count_calls);
 	return 0;
 }
@@ -655,36 +743,34 @@ int syscalls_task_exit(__u64 *ctx)
 
 #else /* no BTF: calls are counted at entry */
 
-/* The syscall's start time, if it is timed, by thread id. */
+/* Counts the call; if it is timed, records when it entered, by thread id. */
 static __always_inline void enter(__u64 pid_tgid, long nr, __u32 abi)
 {
 	__u32 tid = (__u32)pid_tgid;
-	__u64 now;
 
 	if (!selected(pid_tgid, nr, abi))
 		return;
 	if (count_calls)
 		count_call(pid_tgid, 0, nr, abi);
-	if (measure_duration) {
-		now = bpf_ktime_get_ns();
-		bpf_map_update_elem(&inflight_syscalls, &tid, &now, BPF_ANY);
+	if (measure_duration && !is_sigreturn(nr, abi)) {
+		struct inflight entry = { .start_ns = bpf_ktime_get_ns(), .nr = nr, .abi = abi };
+
+		bpf_map_update_elem(&inflight_syscalls, &tid, &entry, BPF_ANY);
 	}
 }
 
 static __always_inline void leave(__u64 pid_tgid, long nr, __u32 abi, long ret)
 {
 	__u32 tid = (__u32)pid_tgid;
-	__u64 start = 0, *inflight;
+	__u64 start = 0;
+	bool exec = ret == 0 && maybe_execve(nr);
 
-	if (!selected(pid_tgid, nr, abi))
+	if (nr < 0 || (!exec && !selected(pid_tgid, nr, abi)))
 		return;
-	if (measure_duration) {
-		inflight = bpf_map_lookup_elem(&inflight_syscalls, &tid);
-		if (inflight) {
-			start = *inflight;
-			*inflight = 0;
-		}
-	}
+	if (measure_duration)
+		start = take_entry(bpf_map_lookup_elem(&inflight_syscalls, &tid), &nr, &abi, exec);
+	if (exec && !selected(pid_tgid, nr, abi))
+		return;
 	count_return(pid_tgid, 0, nr, abi, ret, start, false);
 }
 

@@ -51,6 +51,13 @@ type syscallsRawTPGroupKey struct {
 	Tid      uint32
 }
 
+type syscallsRawTPInflight struct {
+	_       structs.HostLayout
+	StartNs uint64
+	Nr      int32
+	Abi     uint32
+}
+
 type syscallsRawTPOverflowBucketKey struct {
 	_      structs.HostLayout
 	Nr     uint32

@@ -51,6 +51,13 @@ type syscallsTracepointGroupKey struct {
 	Tid      uint32
 }
 
+type syscallsTracepointInflight struct {
+	_       structs.HostLayout
+	StartNs uint64
+	Nr      int32
+	Abi     uint32
+}
+
 type syscallsTracepointOverflowBucketKey struct {
 	_      structs.HostLayout
 	Nr     uint32

@@ -51,6 +51,13 @@ type syscallsGroupKey struct {
 	Tid      uint32
 }
 
+type syscallsInflight struct {
+	_       structs.HostLayout
+	StartNs uint64
+	Nr      int32
+	Abi     uint32
+}
+
 type syscallsOverflowBucketKey struct {
 	_      structs.HostLayout
 	Nr     uint32
