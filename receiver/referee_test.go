@@ -2,7 +2,6 @@ package receiver
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -138,4 +137,4 @@ func waitTimeout(t *testing.T, cmd *exec.Cmd, d time.Duration) {
 	}
 }
 
-var _ = context.Background
+
