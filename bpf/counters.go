@@ -63,6 +63,12 @@ type Options struct {
 	// Hook is how the programs hook the syscall path; HookAuto takes the
 	// first one the kernel supports.
 	Hook Hook
+
+	// UncountedSigreturns leaves sys_enter detached where only the
+	// sigreturns need it (HookTPBTF, calls without durations), losing them
+	// as the programs once did: for make bench, which measures what
+	// counting them costs. Never set it to count.
+	UncountedSigreturns bool
 }
 
 // Hook is a way of hooking the syscall path, from the cheapest and most
@@ -423,7 +429,7 @@ func (c *Counters) attach() error {
 			(durations && !c.countsAtExit())},
 		// Also where calls are counted at exit: sigreturns lose their
 		// number before they return.
-		{"sys_enter", "raw_syscalls", c.objs.SyscallsEnter, durations || calls},
+		{"sys_enter", "raw_syscalls", c.objs.SyscallsEnter, durations || (calls && !(c.countsAtExit() && o.UncountedSigreturns))},
 	}
 	for _, h := range hooks {
 		if !h.needed {

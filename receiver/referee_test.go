@@ -2,6 +2,7 @@ package receiver
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,7 +22,8 @@ import (
 // in the README for the differences they allow, each with its reason.
 
 // refereeBins builds the launcher and the test programs once per test.
-type refereeBins struct{ launcher, cases, preempt, signals32 string }
+// no32 says why the 32-bit one cannot run here ("": it can).
+type refereeBins struct{ launcher, cases, preempt, signals32, no32 string }
 
 func buildRefereeBins(t *testing.T) refereeBins {
 	t.Helper()
@@ -39,6 +41,9 @@ func buildRefereeBins(t *testing.T) refereeBins {
 	for _, args := range builds {
 		out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
 		require.NoError(t, err, "%v (gcc-multilib is needed for -m32): %s", args, out)
+	}
+	if err := exec.Command(b.signals32, "0", "0").Run(); errors.Is(err, syscall.ENOEXEC) {
+		b.no32 = "this kernel does not run 32-bit programs (IA-32 emulation is off)"
 	}
 	return b
 }

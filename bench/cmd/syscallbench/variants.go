@@ -55,14 +55,17 @@ const (
 	oursSystemErr = "ours: system-wide, calls+errors"
 	oursProcCalls = "ours: per process, calls"
 	oursProc      = "ours: per process, calls+errors"
-	oursFull      = "ours: per process, calls+errors+duration histogram"
-	oursCgroup    = "ours: per container (cgroup), calls+errors"
-	bpftraceID    = "bpftrace @[args->id]"
-	bpftraceCm    = "bpftrace @[comm]"
-	syscount      = "syscount"
-	syscountP     = "syscount -P"
-	syscountL     = "syscount -L"
-	straceC       = "strace -c -f"
+	// The same with sigreturns lost (no sys_enter program): what counting
+	// them at sys_enter costs every other syscall.
+	oursProcNoSigreturn = "ours: per process, calls+errors, sigreturns uncounted"
+	oursFull            = "ours: per process, calls+errors+duration histogram"
+	oursCgroup          = "ours: per container (cgroup), calls+errors"
+	bpftraceID          = "bpftrace @[args->id]"
+	bpftraceCm          = "bpftrace @[comm]"
+	syscount            = "syscount"
+	syscountP           = "syscount -P"
+	syscountL           = "syscount -L"
+	straceC             = "strace -c -f"
 )
 
 // oursProcs is the per-process calls+errors mode with that many exited
@@ -77,23 +80,25 @@ func variants(cfg config) []variant {
 	vs := []variant{
 		{name: floorExit, hooks: "tp_btf exit", start: floorSession(false, true)},
 		{name: floorBoth, hooks: "tp_btf enter+exit", start: floorSession(true, true)},
-		{name: oursSystem, hooks: "tp_btf exit", floor: floorExit,
+		{name: oursSystem, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{CountCalls: true}, 0)},
-		{name: oursSystemErr, hooks: "tp_btf exit", floor: floorExit,
+		{name: oursSystemErr, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{CountCalls: true, CountErrors: true}, 0)},
-		{name: oursProcCalls, hooks: "tp_btf exit", floor: floorExit,
+		{name: oursProcCalls, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true}, 0)},
-		{name: oursProc, hooks: "tp_btf exit", floor: floorExit,
+		{name: oursProc, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true}, 0)},
+		{name: oursProcNoSigreturn, hooks: "tp_btf exit", floor: floorExit,
+			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, UncountedSigreturns: true}, 0)},
 		{name: oursFull, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true}, 0)},
-		{name: oursCgroup, hooks: "tp_btf exit", floor: floorExit,
+		{name: oursCgroup, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByCgroup: true, CountCalls: true, CountErrors: true}, 0)},
 		// Room for every exited process and the host's own: a group past
 		// max_groups is counted in the cheaper overflow array instead.
-		{name: oursProcs(10), hooks: "tp_btf exit", floor: floorExit,
+		{name: oursProcs(10), hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MaxGroups: uint32(cfg.procs + 10_000)}, 10)},
-		{name: oursProcs(cfg.procs), hooks: "tp_btf exit", floor: floorExit,
+		{name: oursProcs(cfg.procs), hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MaxGroups: uint32(cfg.procs + 10_000)}, cfg.procs)},
 		{name: bpftraceID, hooks: "tp enter", floor: floorExit,
 			key:   func(loop.Result) string { return strconv.Itoa(syscall.SYS_GETPPID) },
