@@ -49,3 +49,7 @@ func boundNs(k int32, scale int) uint64 {
 	ns, _ := x.Uint64() // truncates: floor for positive values
 	return ns
 }
+
+// BucketUpperNs is the upper bound, in ns, of duration bucket index at
+// scale: what a quantile that falls in the bucket is at most.
+func BucketUpperNs(index int32, scale int) uint64 { return boundNs(index+1, scale) }

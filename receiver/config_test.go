@@ -14,8 +14,8 @@ import (
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
+	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
-	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
 // loadConfig reads the receiver config named syscalls/<name> from

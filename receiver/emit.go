@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
 )
 
@@ -147,7 +148,7 @@ func (e *resourceEmitter) fill(res pcommon.Resource, ms pmetric.MetricSlice) {
 		e.errors.begin(ms, len(e.errs))
 		for _, er := range e.errs {
 			name, abi := e.s.syscallName(er.key.Nr, er.key.ABI)
-			e.errors.add(name, abi, errnoName(er.key.Errno), int64(er.count))
+			e.errors.add(name, abi, sysnames.ErrnoName(er.key.Errno), int64(er.count))
 		}
 		e.errors.end()
 	}
@@ -411,15 +412,7 @@ func (s *syscallsScraper) putResource(attrs pcommon.Map, g bpf.Group, info group
 
 // syscallName names a syscall number of an ABI, with the ABI's name.
 func (s *syscallsScraper) syscallName(nr, abi uint32) (name, abiName string) {
-	switch abi {
-	case bpf.ABICompat:
-		compat := s.names.Compat()
-		return compat.Name(nr), compat.ABI()
-	case bpf.ABIX32:
-		return s.names.Name(nr), "x32"
-	default:
-		return s.names.Name(nr), s.names.ABI()
-	}
+	return s.names.NameABI(nr, abi)
 }
 
 // compareGroups orders resources by pid, thread, cgroup; overflow last

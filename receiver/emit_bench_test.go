@@ -10,8 +10,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
-	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
 // benchSnapshot is a per-process snapshot with exactly 10,000 series (data

@@ -19,8 +19,8 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
-	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
 // Regenerate with: go test ./receiver/ -run TestEmitGolden -update
@@ -355,7 +355,7 @@ func emitWithBuilder(s *syscallsScraper, counts *bpf.Counts, infos map[bpf.Group
 		}
 		for _, k := range errs[g] {
 			name, abi := s.syscallName(k.Nr, k.ABI)
-			s.mb.RecordSyscallErrorsDataPoint(now, int64(counts.Errors[k]), name, abi, errnoName(k.Errno))
+			s.mb.RecordSyscallErrorsDataPoint(now, int64(counts.Errors[k]), name, abi, sysnames.ErrnoName(k.Errno))
 		}
 		s.mb.EmitForResource(metadata.WithResource(resourceWithBuilder(s, g, infos[g])),
 			metadata.WithResourceMetrics(func(_ pcommon.Resource, ms pmetric.MetricSlice) {

@@ -27,9 +27,9 @@ import (
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
+	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
-	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
 // Kernel integration tests of group_by, filters, max_groups, churn, the

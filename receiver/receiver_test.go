@@ -22,9 +22,9 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
-	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
 )
 
 // These tests load the real programs into the running kernel: they need

@@ -20,7 +20,7 @@ import (
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
-	"github.com/seed22255693/syscallsreceiver/receiver/internal/sysnames"
+	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 )
 
 // pidSyscall is one (process, native syscall number) series.

@@ -48,7 +48,9 @@ func refereePrograms(bins refereeBins) map[string]refereeProgram {
 		"posix_spawn, vfork": {args: []string{bins.cases, "spawn"},
 			shows: func(t *testing.T, run straceRun) { assert.Len(t, run.procs, 5, "the program, 3 spawned, 1 vforked") }},
 		"thread execs": {args: []string{bins.cases, "thread-exec"},
-			shows: func(t *testing.T, run straceRun) { assert.NotEmpty(t, run.died, "the other threads die in their calls") }},
+			shows: func(t *testing.T, run straceRun) {
+				assert.NotEmpty(t, run.died, "the other threads die in their calls")
+			}},
 		"killed in read": {args: []string{bins.cases, "killed"},
 			shows: func(t *testing.T, run straceRun) {
 				assert.Contains(t, slices.Collect(maps.Values(run.died)), map[string]int64{"read": 1})

@@ -141,5 +141,3 @@ func waitTimeout(t *testing.T, cmd *exec.Cmd, d time.Duration) {
 		t.Fatalf("%v did not end within %v", cmd.Args, d)
 	}
 }
-
-

@@ -1,4 +1,4 @@
-package receiver
+package sysnames
 
 import (
 	"fmt"
@@ -36,7 +36,7 @@ func TestErrnoName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprint(tt.errno), func(t *testing.T) {
-			assert.Equal(t, tt.want, errnoName(tt.errno))
+			assert.Equal(t, tt.want, ErrnoName(tt.errno))
 		})
 	}
 }
@@ -47,7 +47,7 @@ func TestErrnoName(t *testing.T) {
 func TestErrnoNamesAreDistinct(t *testing.T) {
 	seen := map[string]uint32{}
 	for errno := uint32(1); errno <= 133; errno++ {
-		name := errnoName(errno)
+		name := ErrnoName(errno)
 		switch errno {
 		case 41, 58: // never assigned on Linux
 			assert.Equal(t, "_OTHER", name, "errno %d", errno)
@@ -63,6 +63,6 @@ func TestErrnoNamesAreDistinct(t *testing.T) {
 		if prev, dup := seen[name]; dup {
 			t.Errorf("kernel-only errno %d reuses the name %s of errno %d", errno, name, prev)
 		}
-		assert.Equal(t, name, errnoName(errno))
+		assert.Equal(t, name, ErrnoName(errno))
 	}
 }

@@ -141,7 +141,7 @@ func TestGeneratedUpToDate(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Error("zsysnames.go is stale; run go generate ./receiver/internal/sysnames/")
+		t.Error("zsysnames.go is stale; run go generate ./internal/sysnames/")
 	}
 }
 

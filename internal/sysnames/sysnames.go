@@ -110,3 +110,18 @@ func (t *Table) Number(name string) (uint32, bool) {
 	}
 	return uint32(n), true
 }
+
+// NameABI names syscall nr of an ABI as the kernel programs number ABIs
+// (bpf.ABINative 0, bpf.ABICompat 1, bpf.ABIX32 2), with the ABI's name.
+// x32 numbers, with their marker bit stripped, are those of this table.
+func (t *Table) NameABI(nr, abi uint32) (name, abiName string) {
+	switch abi {
+	case 1:
+		compat := t.Compat()
+		return compat.Name(nr), compat.ABI()
+	case 2:
+		return t.Name(nr), "x32"
+	default:
+		return t.Name(nr), t.ABI()
+	}
+}

@@ -1,4 +1,4 @@
-package receiver
+package sysnames
 
 import (
 	"syscall"
@@ -18,9 +18,9 @@ var kernelOnlyErrnos = map[uint32]string{
 	524: "ENOTSUPP",
 }
 
-// errnoName is the symbolic name of an errno, or _OTHER when it has none
+// ErrnoName is the symbolic name of an errno, or _OTHER when it has none
 // (the error.type convention for unknown values).
-func errnoName(errno uint32) string {
+func ErrnoName(errno uint32) string {
 	if name := unix.ErrnoName(syscall.Errno(errno)); name != "" {
 		return name
 	}
