@@ -4,9 +4,10 @@ OCB_VERSION := v0.165.0
 GOBIN    := $(shell $(GO) env GOPATH)/bin
 OCB      := $(GOBIN)/builder
 OTELCOL  := _build/otelcol-syscalls
+TOOL     := _build/syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol run test e2e soak tools bench generate clean distclean
+.PHONY: all build otelcol tool run test e2e soak tools bench generate clean distclean
 
 # What the end-to-end tests run besides the collector: real backends
 # (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
@@ -26,7 +27,8 @@ E2E_ENV     = OTELCOL_BIN=$(abspath $(OTELCOL)) \
 	KUBECTL_VALIDATE_BIN=$(abspath $(KUBECTL_VALIDATE)) \
 	DOCKERFILE_LINT_BIN=$(abspath $(DOCKERFILE_LINT))
 
-all: build
+# `make`: the collector and, next to it, the strace -c tool.
+all: otelcol tool
 
 # Plain build of every package: needs neither clang nor mdatagen.
 build:
@@ -38,6 +40,10 @@ $(OCB):
 # The custom collector, built by ocb from builder-config.yaml.
 otelcol: $(OCB)
 	$(OCB) --config builder-config.yaml
+
+# strace -c from the same engine: _build/syscalls -c -- CMD (needs root).
+tool:
+	$(GO) build -o $(TOOL) ./cmd/syscalls
 
 # Builds the collector and runs it on the default config (needs root).
 run: otelcol
@@ -93,7 +99,7 @@ $(PROMETHEUS):
 # see bench/cmd/syscallbench.
 BENCH_TOOLS    := bpftrace syscount strace bpftool
 BENCH_REVISION ?= $(shell git describe --always --dirty 2>/dev/null)
-bench: otelcol
+bench: otelcol tool
 	@for tool in $(BENCH_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
@@ -104,7 +110,7 @@ bench: otelcol
 		{ cat _build/bench-emit.txt; exit 1; }
 	$(GO) build -o _build/syscallbench ./bench/cmd/syscallbench
 	BENCH_REVISION="$(BENCH_REVISION)" ./_build/syscallbench \
-		-gobench _build/bench-emit.txt -otelcol $(OTELCOL) -o _build/bench.txt
+		-gobench _build/bench-emit.txt -otelcol $(OTELCOL) -tool $(TOOL) -o _build/bench.txt
 
 # Regenerates the BPF objects (bpf2go, clang), the syscall name tables and
 # the mdatagen code. Installs clang and the libbpf headers when missing.

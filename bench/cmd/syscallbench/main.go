@@ -9,11 +9,13 @@
 // 500,000), BENCH_STRACE_N (BENCH_N/50), BENCH_PROCS (10,000 exited
 // processes for the scaling check), BENCH_STEADY_PROCS (1,000) and
 // BENCH_STEADY_SECONDS (60) for the collector's steady state,
+// BENCH_TOOL_BLOCKS (500,000 dd blocks for the tool against strace),
 // BENCH_WAIT_SECONDS (60: the most, in total, to wait for other tools'
 // programs to leave the syscall hooks), BENCH_ONLY (measure only variants
 // whose name contains one of its |-separated parts; floors always run).
 // Flags: -gobench FILE (output of the receiver's Go benchmark), -otelcol
 // BIN (the ocb-built collector; its steady state is skipped without it),
+// -tool BIN (the syscalls tool, against strace -c on a dd),
 // -o FILE (a copy of the table).
 package main
 
@@ -39,6 +41,8 @@ type config struct {
 	steadyProcs                 int
 	steadyWindow, wait          time.Duration
 	only, goBench, otelcol, rev string
+	tool                        string
+	toolBlocks                  int
 }
 
 func main() {
@@ -60,8 +64,10 @@ func main() {
 		rev:          os.Getenv("BENCH_REVISION"),
 	}
 	cfg.straceN = envInt("BENCH_STRACE_N", max(cfg.n/50, 1000))
+	cfg.toolBlocks = envInt("BENCH_TOOL_BLOCKS", 500_000)
 	flag.StringVar(&cfg.goBench, "gobench", "", "output of go test -bench BenchmarkEmit10kSeries -benchmem")
 	flag.StringVar(&cfg.otelcol, "otelcol", "", "the ocb-built collector, for its steady state")
+	flag.StringVar(&cfg.tool, "tool", "", "the syscalls tool, measured against strace -c on dd")
 	copyTo := flag.String("o", "", "also write the table to this file")
 	flag.Parse()
 	var out io.Writer = os.Stdout
@@ -163,6 +169,10 @@ func run(cfg config, out io.Writer) error {
 	fmt.Fprintln(out)
 	writeSigreturnCost(out, results)
 	fmt.Fprintln(out)
+	if cfg.tool != "" && selected(cfg.only, "tool") {
+		writeToolCost(out, cfg.tool, cfg.rounds, cfg.toolBlocks)
+		fmt.Fprintln(out)
+	}
 	fmt.Fprintln(out, "Targets (issue 5):")
 	report.WriteTargets(out, targets(cfg, results, bench, steady, steadyWhy))
 	return nil
