@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package e2e runs the ocb-built collector (`make otelcol`) with the syscalls
 // receiver and reads back what it exported. `make test` builds the binary
 // and passes its path in OTELCOL_BIN.

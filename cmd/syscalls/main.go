@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && (amd64 || arm64)
 
 // Command syscalls is `strace -c` from the receiver's engine: it counts a
 // command's syscalls (or a running process's, a cgroup's, a comm's) in the

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package backend runs the ocb-built collector against real metrics
 // backends on loopback and reads the workload's counts back through each
 // backend's own query API:

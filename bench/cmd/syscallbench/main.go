@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && (amd64 || arm64)
 
 // Command syscallbench is `make bench`: it measures what the receiver's
 // eBPF programs add to every syscall, next to the floor (empty programs on

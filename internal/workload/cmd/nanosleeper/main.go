@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command nanosleeper makes syscalls of known duration for the latency
 // histogram tests: N clock_nanosleep calls of D microseconds each, then M
 // getppid calls (a sub-microsecond syscall). It uses clock_nanosleep

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command steady-workload repeats syscall-workload's exactly known set of
 // syscalls in rounds with a pause between them, so that it stays alive over
 // several collection intervals and its counters rise in steps: rates over

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command storm makes getppid calls as fast as it can on every CPU for a
 // while, then prints how many it made: a syscall storm whose exact size is
 // known, to load the receiver and check its totals.

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command syscall-workload makes an exactly known number of syscalls, so
 // tests can check the receiver's counts for its pid. It imports only
 // low-level packages to keep the Go runtime's own start-up syscalls small

@@ -1,3 +1,5 @@
+//go:build linux
+
 #include "textflag.h"
 
 // func vfork(name *byte, getppid int) (pid int, errno int)
