@@ -3,6 +3,7 @@
 package receiver
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -100,6 +101,7 @@ func TestStraceReferee(t *testing.T) {
 				}
 				ours, theirs := underStrace(t, bins, string(hook), p.args...)
 				p.shows(t, theirs)
+				defer logTopSyscalls(t, ours, theirs)
 				assert.ElementsMatch(t, slices.Collect(maps.Keys(theirs.procs)), slices.Collect(maps.Keys(ours)), "processes")
 				for pid, want := range theirs.procs {
 					got := ours[pid]
@@ -118,6 +120,31 @@ func TestStraceReferee(t *testing.T) {
 			})
 		}
 	}
+}
+
+// logTopSyscalls logs the program's most-called syscalls (and its
+// rt_sigreturns) summed over its processes, ours beside strace's.
+func logTopSyscalls(t *testing.T, ours map[int]*refCounts, theirs straceRun) {
+	byName := func(procs map[int]*refCounts) map[string]int64 {
+		m := map[string]int64{}
+		for _, c := range procs {
+			for k, n := range c.calls {
+				m[k.name] += n
+			}
+		}
+		return m
+	}
+	o, s := byName(ours), byName(theirs.procs)
+	names := slices.SortedFunc(maps.Keys(s), func(a, b string) int { return cmp.Or(cmp.Compare(s[b], s[a]), cmp.Compare(a, b)) })
+	names = names[:min(5, len(names))]
+	if _, ok := s["rt_sigreturn"]; ok && !slices.Contains(names, "rt_sigreturn") {
+		names = append(names, "rt_sigreturn")
+	}
+	var parts []string
+	for _, n := range names {
+		parts = append(parts, fmt.Sprintf("%s %d/%d", n, o[n], s[n]))
+	}
+	t.Logf("calls, ours/strace: %s", strings.Join(parts, ", "))
 }
 
 func diedNote(died map[string]int64) string {
