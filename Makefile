@@ -7,7 +7,7 @@ OTELCOL  := _build/otelcol-syscalls
 TOOL     := _build/syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol tool run test e2e soak tools bench generate clean distclean
+.PHONY: all build otelcol tool lint run test e2e soak tools bench generate clean distclean
 
 # What the end-to-end tests run besides the collector: real backends
 # (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
@@ -21,6 +21,14 @@ KUBECTL_VALIDATE_VERSION := v0.0.4
 KUBECTL_VALIDATE := $(TOOLS)/kubectl-validate-$(KUBECTL_VALIDATE_VERSION)/kubectl-validate
 DOCKERFILE_UTILS_VERSION := 0.16.3
 DOCKERFILE_LINT := $(TOOLS)/npm/node_modules/.bin/dockerfile-utils
+GOLANGCI_LINT_VERSION := v2.15.0
+GOLANGCI_LINT := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
+# Every platform a collector distribution ships: each must compile and vet.
+PLATFORMS := linux/amd64 linux/arm64 linux/386 linux/arm linux/ppc64le linux/s390x linux/riscv64 \
+	darwin/amd64 darwin/arm64 windows/amd64
+# What `make generate` writes, checked to be current by `make lint`.
+GENERATED := bpf bench/floor internal/sysnames receiver/internal receiver/documentation.md \
+	receiver/generated_component_test.go receiver/generated_package_test.go
 E2E_ENV     = OTELCOL_BIN=$(abspath $(OTELCOL)) \
 	VICTORIA_METRICS_BIN=$(abspath $(VM)) \
 	PROMETHEUS_BIN=$(abspath $(PROMETHEUS)) \
@@ -44,6 +52,22 @@ otelcol: $(OCB)
 # strace -c from the same engine: _build/syscalls -c -- CMD (needs root).
 tool:
 	$(GO) build -o $(TOOL) ./cmd/syscalls
+
+$(GOLANGCI_LINT):
+	GOBIN=$(abspath $(dir $@)) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION)
+
+# Fails on any finding: golangci-lint (.golangci.yml), go vet on every
+# platform, clang-format on the eBPF C, go.mod tidy, and generated files
+# equal to what `make generate` makes from their sources.
+lint: $(GOLANGCI_LINT)
+	$(GOLANGCI_LINT) run ./...
+	@for p in $(PLATFORMS); do echo "go vet $$p"; GOOS=$${p%/*} GOARCH=$${p#*/} $(GO) vet ./... || exit 1; done
+	@command -v clang-format >/dev/null || (apt-get update -qq && apt-get install -y -qq clang-format)
+	clang-format --dry-run --Werror bpf/*.bpf.c bpf/*.h bench/floor/*.bpf.c
+	$(GO) mod tidy -diff
+	$(MAKE) generate
+	@git diff --exit-code --stat -- $(GENERATED) || \
+		{ echo "generated files differ from their sources: run make generate and commit"; exit 1; }
 
 # Builds the collector and runs it on the default config (needs root).
 run: otelcol

@@ -98,11 +98,11 @@ func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOption
 		return nil, loadError(err)
 	}
 	if err := c.fillFilters(); err != nil {
-		c.Close()
+		_ = c.Close()
 		return nil, err
 	}
 	if err := c.attach(); err != nil {
-		c.Close()
+		_ = c.Close()
 		return nil, err
 	}
 	c.attachedAt = time.Now()
@@ -249,7 +249,7 @@ func (c *Counters) fillFilters() error {
 			return &filterError{fmt.Errorf("filter cgroup: %w", err)}
 		}
 		err = c.objs.FilterCgroupSet.Put(uint32(i), uint32(f.Fd()))
-		f.Close()
+		_ = f.Close()
 		if err != nil {
 			return &filterError{fmt.Errorf("filter cgroup %s (must be a cgroup v2 directory): %w", dir, err)}
 		}

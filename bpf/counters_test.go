@@ -30,7 +30,7 @@ func load(t *testing.T, opts Options) *Counters {
 	t.Helper()
 	c, err := Load(opts)
 	require.NoError(t, err)
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 

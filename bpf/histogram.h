@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Bucket index of a duration, shared by the counting programs and the
  * test program that checks it against an exact reference in Go. */
 #ifndef HISTOGRAM_H

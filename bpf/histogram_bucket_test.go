@@ -80,7 +80,7 @@ func TestKernelBucketIndex(t *testing.T) {
 		require.NoError(t, spec.Variables["duration_bounds"].Set(boundArray))
 		var objs histogramTestObjects
 		require.NoError(t, spec.LoadAndAssign(&objs, nil))
-		defer objs.Close()
+		defer func() { _ = objs.Close() }()
 
 		values := []uint64{}
 		for v := uint64(1); v <= 3000; v++ {
@@ -178,7 +178,7 @@ func TestDurationHistogram(t *testing.T) {
 		}
 		t.Logf("scale %d: %d of %d getppid calls under 1 µs", scale, subMicro, total)
 		assert.Greater(t, subMicro, uint64(getppids/2), "most getppid calls take under a microsecond")
-		c.Close()
+		_ = c.Close()
 	}
 }
 

@@ -1,6 +1,6 @@
 //go:build ignore
 
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Runs bucket_of on a value given by BPF_PROG_TEST_RUN, so a Go test can
  * compare the kernel's bucket index with an exact reference. */
 #include <stdbool.h>
@@ -10,7 +10,7 @@
 
 #include "histogram.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Offset so that negative indexes fit the unsigned return value. */
 #define INDEX_OFFSET 100000

@@ -142,7 +142,7 @@ func TestFallbacksNeedNoKernelBTF(t *testing.T) {
 				return
 			}
 			require.NoError(t, err)
-			t.Cleanup(func() { c.Close() })
+			t.Cleanup(func() { _ = c.Close() })
 			if hook == HookAuto {
 				assert.Equal(t, HookRawTracepoint, c.Hook())
 				require.Len(t, c.UnusableHooks(), 1)

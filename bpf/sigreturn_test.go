@@ -67,7 +67,7 @@ func runFiltered(t *testing.T, opts Options, args ...string) (calls, timed map[a
 		_ = cmd.Wait()
 	}
 	require.NoError(t, err)
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_, _ = stdin.Write([]byte{1})
 	_ = stdin.Close() // what it execs reads EOF
 	require.NoError(t, cmd.Wait(), "%v", args)

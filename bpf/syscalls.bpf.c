@@ -1,6 +1,6 @@
 //go:build ignore
 
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Counts syscalls in the kernel: calls, errors and time spent, aggregated in
  * per-CPU maps that user space reads on each scrape; nothing is sent to user
  * space per syscall.
@@ -26,7 +26,7 @@
 #include "syscalls.h"
 #include "histogram.h"
 
-char LICENSE[] SEC("license") = "GPL";
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #if defined(HOOK_TP_BTF)
 #define HAVE_BTF 1
@@ -36,9 +36,9 @@ char LICENSE[] SEC("license") = "GPL";
 #error "build with -DHOOK_TP_BTF, -DHOOK_RAW_TP or -DHOOK_TRACEPOINT"
 #endif
 
-#define TS_COMPAT 0x0002                /* x86: in a 32-bit syscall */
-#define X32_SYSCALL_BIT 0x40000000      /* x86: x32 ABI syscall */
-#define TIF_32BIT 22                    /* arm64: 32-bit task */
+#define TS_COMPAT	0x0002	   /* x86: in a 32-bit syscall */
+#define X32_SYSCALL_BIT 0x40000000 /* x86: x32 ABI syscall */
+#define TIF_32BIT	22	   /* arm64: 32-bit task */
 
 #if HAVE_BTF
 /* The few kernel fields we read, relocated against the running kernel's BTF
@@ -115,7 +115,7 @@ static __always_inline bool regs_compat(void *regs)
 /* Set by the loader before the programs are loaded. Being constants, the
  * verifier prunes the branches of every feature that is switched off, so
  * what is disabled costs nothing at run time. */
-volatile const __u32 self_tgid = 0;      /* excluded process, 0 = none */
+volatile const __u32 self_tgid = 0; /* excluded process, 0 = none */
 volatile const bool group_by_process = false;
 volatile const bool group_by_thread = false;
 volatile const bool group_by_cgroup = false;
@@ -127,7 +127,7 @@ volatile const bool filter_comms = false;
 volatile const __u32 filter_cgroup_count = 0;
 volatile const bool filter_syscalls = false;
 volatile const bool allow_high_syscalls = true; /* numbers >= SYSCALL_SLOTS */
-volatile const __u64 syscall_mask[ABI_COUNT * SYSCALL_SLOTS / 64] = {};
+volatile const __u64 syscall_mask[ALL_SYSCALL_SLOTS / 64] = {};
 
 #define grouped (group_by_process || group_by_thread || group_by_cgroup)
 
@@ -135,7 +135,7 @@ volatile const __u64 syscall_mask[ABI_COUNT * SYSCALL_SLOTS / 64] = {};
  * is grouped, else the overflow group (groups past max_groups). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, ABI_COUNT * SYSCALL_SLOTS);
+	__uint(max_entries, ALL_SYSCALL_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
 } array_stats SEC(".maps");
@@ -143,7 +143,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
-	__uint(max_entries, 1024); /* sized by the loader */
+	__uint(max_entries, 1024);	      /* sized by the loader */
 	__type(key, struct syscall_key);
 	__type(value, __u64);
 } group_stats SEC(".maps");
@@ -151,7 +151,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
-	__uint(max_entries, 1024); /* sized by the loader */
+	__uint(max_entries, 1024);	      /* sized by the loader */
 	__type(key, struct error_key);
 	__type(value, __u64);
 } error_counts SEC(".maps");
@@ -170,7 +170,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
-	__uint(max_entries, 1024); /* sized by the loader */
+	__uint(max_entries, 1024);	      /* sized by the loader */
 	__type(key, struct bucket_key);
 	__type(value, struct bucket_stats);
 } duration_buckets SEC(".maps");
@@ -246,7 +246,7 @@ struct {
  * and, for an execve, the number and ABI it was made with. */
 struct inflight {
 	__u64 start_ns; /* 0: not timed */
-	__s32 nr;       /* -1: none recorded */
+	__s32 nr;	/* -1: none recorded */
 	__u32 abi;
 };
 
@@ -410,7 +410,7 @@ static __always_inline bool syscall_selected(__u32 nr, __u32 abi)
 		return allow_high_syscalls;
 	word = abi * (SYSCALL_SLOTS / 64) + nr / 64;
 	barrier_var(word); /* keep this check on word itself: the verifier needs it */
-	if (word >= ABI_COUNT * SYSCALL_SLOTS / 64)
+	if (word >= ALL_SYSCALL_SLOTS / 64)
 		return false;
 	return syscall_mask[word] & (1ULL << (nr % 64));
 }
@@ -629,8 +629,8 @@ static __always_inline void count_call(__u64 pid_tgid, void *task, long nr, __u3
 /* Counts what a returning syscall tells: the call itself (when counted at
  * exit), its error, its duration. start is when it entered, 0 if unknown.
  * A timed call is counted in its histogram bucket (see duration_buckets). */
-static __always_inline void count_return(__u64 pid_tgid, void *task, long nr, __u32 abi, long ret, __u64 start,
-					 bool call)
+static __always_inline void count_return(__u64 pid_tgid, void *task, long nr, __u32 abi, long ret,
+					 __u64 start, bool call)
 {
 	struct group_key g = {};
 	__u64 *calls;

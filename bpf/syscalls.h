@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Shared between the kernel programs (syscalls.bpf.c) and the Go loader
  * (bpf2go turns these structs into Go types). Keep layouts free of implicit
  * padding so both sides agree byte for byte. */
@@ -11,8 +12,11 @@
 /* Syscall ABIs a 64-bit kernel serves. */
 #define ABI_NATIVE 0 /* x86_64, aarch64 */
 #define ABI_COMPAT 1 /* i386 on x86-64, arm (aarch32) on arm64 */
-#define ABI_X32 2    /* x86-64 x32: native numbers with __X32_SYSCALL_BIT */
-#define ABI_COUNT 3
+#define ABI_X32	   2 /* x86-64 x32: native numbers with __X32_SYSCALL_BIT */
+#define ABI_COUNT  3
+
+/* Slots of the arrays indexed by abi * SYSCALL_SLOTS + nr. */
+#define ALL_SYSCALL_SLOTS (ABI_COUNT * SYSCALL_SLOTS)
 
 /* Marks a thread that is not inside a syscall we saw enter. */
 #define NO_SYSCALL 0xffffffff
@@ -28,10 +32,10 @@
 /* Who made a syscall, as far as group_by asks. Unused fields are 0. */
 struct group_key {
 	__u64 cgroup_id; /* group_by container: cgroup v2 id */
-	__u64 start_ns;  /* boot-time start of the process (or thread): a reused
+	__u64 start_ns;	 /* boot-time start of the process (or thread): a reused
 			  * pid makes a new group, never inherits counts */
-	__u32 tgid;      /* group_by process or thread */
-	__u32 tid;       /* group_by thread */
+	__u32 tgid;	 /* group_by process or thread */
+	__u32 tid;	 /* group_by thread */
 };
 
 struct syscall_key {

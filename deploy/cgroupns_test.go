@@ -133,7 +133,7 @@ exec "$OTELCOL" --config "$CFG"`
 			// A workload started straight into the other pod's container cgroup.
 			fd, err := syscall.Open(ctr, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 			require.NoError(t, err)
-			defer syscall.Close(fd)
+			defer func() { _ = syscall.Close(fd) }()
 			w := exec.Command(wl, "300", "3", "1")
 			w.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
 			require.NoError(t, w.Run())

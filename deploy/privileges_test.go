@@ -94,7 +94,7 @@ func TestLeastPrivilege(t *testing.T) {
 			// Not under t.TempDir(), whose parent only root can enter.
 			dir, err := os.MkdirTemp("", "syscalls-privileges-")
 			require.NoError(t, err)
-			t.Cleanup(func() { os.RemoveAll(dir) })
+			t.Cleanup(func() { _ = os.RemoveAll(dir) })
 			require.NoError(t, os.Chmod(dir, 0o777))
 			exe := filepath.Join(dir, "otelcol-syscalls")
 			copyFile(t, bin, exe, 0o755)

@@ -103,7 +103,7 @@ func checkNativeHistogram(t *testing.T, url string, pid int) {
 	req.Header.Set("Accept", "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited")
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	r := bufio.NewReader(resp.Body)
 	for {
 		var mf dto.MetricFamily
@@ -141,7 +141,7 @@ func httpGet(t *testing.T, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, resp.StatusCode, "%s", body)
@@ -180,7 +180,7 @@ func TestUnprivilegedStartFails(t *testing.T) {
 	// A directory nobody can read, holding copies of the binary and config.
 	dir, err := os.MkdirTemp("", "syscalls-e2e-")
 	require.NoError(t, err)
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	require.NoError(t, os.Chmod(dir, 0o755))
 	copyFile(t, bin, filepath.Join(dir, "otelcol"), 0o755)
 	copyFile(t, "../config.yaml", filepath.Join(dir, "config.yaml"), 0o644)
@@ -328,13 +328,13 @@ exec "$0" --config "$1"`
 		go func() { done <- cmd.Wait() }()
 		for {
 			select {
-			case <-done:
+			case _ = <-done:
 				require.NotContains(t, out.String(), "could not unmount tracefs")
 				return out.String()
 			case <-time.After(50 * time.Millisecond):
 				if wait != nil && wait(&out) {
-					cmd.Process.Signal(syscall.SIGTERM)
-					<-done
+					_ = cmd.Process.Signal(syscall.SIGTERM)
+					_ = <-done
 					return out.String()
 				}
 			}

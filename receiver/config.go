@@ -102,7 +102,7 @@ func createDefaultConfig() *Config {
 	controller.CollectionInterval = 10 * time.Second
 	return &Config{
 		ControllerConfig:     controller,
-		MetricsBuilderConfig: metadata.DefaultMetricsBuilderConfig(),
+		MetricsBuilderConfig: metadata.NewDefaultMetricsBuilderConfig(),
 		GroupBy:              []string{GroupByProcess},
 		ExcludeSelf:          true,
 		MaxGroups:            bpf.DefaultMaxGroups,

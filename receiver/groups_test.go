@@ -210,7 +210,7 @@ func (c *liveCgroups) remove() {
 func (c *liveCgroups) in(cmd *exec.Cmd, path string) *exec.Cmd {
 	f, err := os.Open(c.dir(path))
 	require.NoError(c.t, err)
-	c.t.Cleanup(func() { f.Close() })
+	c.t.Cleanup(func() { _ = f.Close() })
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
 	return cmd
 }

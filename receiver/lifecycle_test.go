@@ -65,7 +65,7 @@ func TestStartShutdown200Times(t *testing.T) {
 	require.Eventually(t, func() bool {
 		for _, id := range progs {
 			if p, err := ebpf.NewProgramFromID(ebpf.ProgramID(id)); err == nil {
-				p.Close()
+				_ = p.Close()
 				return false
 			}
 		}

@@ -51,7 +51,7 @@ func readStat(dir string) (comm string, ppid int64, startTicks uint64, ok bool) 
 	}
 	var buf [4096]byte // a stat line is well under 1 KiB
 	n, err := unix.Read(fd, buf[:])
-	unix.Close(fd)
+	_ = unix.Close(fd)
 	if err != nil || n <= 0 {
 		return "", 0, 0, false
 	}

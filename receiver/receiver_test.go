@@ -110,23 +110,6 @@ func has(points map[point]bool, metric, syscall, errType string, value float64) 
 	return points[point{metric, syscall, errType, value}]
 }
 
-// exportIndexWithPid waits for the first export after `from` that holds pid.
-func exportIndexWithPid(t *testing.T, sink *consumertest.MetricsSink, from, pid int) int {
-	t.Helper()
-	var found int
-	require.Eventually(t, func() bool {
-		all := sink.AllMetrics()
-		for i := from; i < len(all); i++ {
-			if _, attrs := processPoints(all[i], pid); attrs != nil {
-				found = i
-				return true
-			}
-		}
-		return false
-	}, 10*time.Second, 20*time.Millisecond, "pid %d never exported", pid)
-	return found
-}
-
 // TestExactCountsOfAShortLivedProcess is the end-to-end contract: a child
 // that makes a known number of syscalls and exits within milliseconds
 // appears in the next export with exactly those counts, then disappears.

@@ -137,7 +137,7 @@ func waitTimeout(t *testing.T, cmd *exec.Cmd, d time.Duration) {
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
-	case <-done:
+	case _ = <-done:
 	case <-time.After(d):
 		_ = cmd.Process.Kill()
 		t.Fatalf("%v did not end within %v", cmd.Args, d)

@@ -24,9 +24,9 @@ func BenchmarkScrape1000Processes(b *testing.B) {
 	if err := s.start(context.Background(), componenttest.NewNopHost()); err != nil {
 		b.Fatal(err)
 	}
-	defer s.shutdown(context.Background())
+	defer func() { _ = s.shutdown(context.Background()) }()
 	idle, err := procs.ForkIdle(1000)
-	defer idle.Kill()
+	defer func() { _ = idle.Kill() }()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -93,7 +93,7 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 	s.counters = counters
 	if s.cfg.ProgramStats {
 		if s.bpfStats, err = bpf.EnableStats(); err != nil {
-			s.shutdown(context.Background())
+			_ = s.shutdown(context.Background())
 			return fmt.Errorf("syscalls receiver: program_stats: %w", err)
 		}
 	}

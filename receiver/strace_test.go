@@ -101,7 +101,7 @@ func straceEvents(t *testing.T, path string) []straceEvent {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	var events []straceEvent
 	personality := map[int]string{}
 	pending := map[int]string{} // tid → the first half of a split call

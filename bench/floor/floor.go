@@ -37,7 +37,7 @@ func Attach(enter, exit bool) (*Floor, error) {
 		}
 		l, err := link.AttachTracing(link.TracingOptions{Program: h.prog})
 		if err != nil {
-			f.Close()
+			_ = f.Close()
 			return nil, fmt.Errorf("attaching the floor program %s: %w", h.prog, err)
 		}
 		f.links = append(f.links, l)

@@ -31,7 +31,7 @@ func TestAttachClose(t *testing.T) {
 				if err != nil {
 					break
 				}
-				p.Close()
+				_ = p.Close()
 				if time.Now().After(deadline) {
 					t.Errorf("program %d still loaded 5 s after Close", id)
 					break

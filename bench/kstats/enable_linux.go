@@ -39,7 +39,7 @@ func Snapshot(ids []uint32) map[uint32]Sample {
 			continue
 		}
 		stats, err := prog.Stats()
-		prog.Close()
+		_ = prog.Close()
 		if err != nil {
 			continue
 		}

@@ -34,7 +34,7 @@ func SyscallHooks() ([]string, error) {
 			if pi, err := prog.Info(); err == nil {
 				name = pi.Name
 			}
-			prog.Close()
+			_ = prog.Close()
 		}
 		hooks = append(hooks, strings.TrimSpace(fmt.Sprintf("%d %s", info.Program, name)))
 	}

@@ -98,7 +98,7 @@ func median(xs []float64) float64 {
 
 // getppid enters the kernel directly, without the Go scheduler's
 // bookkeeping around blocking syscalls.
-func getppid() { syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0) }
+func getppid() { _, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0) }
 
 // CPUs returns the CPUs this process may run on.
 func CPUs() ([]int, error) {

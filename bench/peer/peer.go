@@ -49,7 +49,7 @@ func Start(spec Spec, timeout time.Duration) (*Running, error) {
 	cmd := exec.Command(spec.Argv[0], spec.Argv[1:]...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
-		out.Close()
+		_ = out.Close()
 		return nil, fmt.Errorf("%s: %w", spec.Name, err)
 	}
 	r := &Running{spec: spec, cmd: cmd, out: out, done: make(chan error, 1)}
@@ -94,15 +94,15 @@ func (r *Running) Stop() (string, error) {
 		err = signalErr
 	}
 	select {
-	case <-r.done:
+	case _ = <-r.done:
 	case <-time.After(time.Minute):
-		r.cmd.Process.Kill()
-		<-r.done
+		_ = r.cmd.Process.Kill()
+		_ = <-r.done
 		err = fmt.Errorf("%s ignored SIGINT for a minute and was killed", r.spec.Name)
 	}
 	output, readErr := r.output()
-	r.out.Close()
-	os.Remove(r.out.Name())
+	_ = r.out.Close()
+	_ = os.Remove(r.out.Name())
 	return output, errors.Join(err, readErr)
 }
 

@@ -92,21 +92,21 @@ func fork(flags uintptr, idle bool) (pid uintptr, errno syscall.Errno) {
 		return pid, errno // parent
 	}
 	if idle {
-		syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_GETTID, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_GETUID, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_GETGID, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_GETEUID, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_GETEGID, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
-		syscall.RawSyscall(syscall.SYS_CLOSE, ^uintptr(0), 0, 0) // EBADF
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETTID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETUID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETGID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETEUID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETEGID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_CLOSE, ^uintptr(0), 0, 0) // EBADF
 		for {
 			// nanosleep leaves its request alone (ppoll and select
 			// would count it down to zero and then spin).
-			syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&idleWake)), 0, 0)
+			_, _, _ = syscall.RawSyscall(syscall.SYS_NANOSLEEP, uintptr(unsafe.Pointer(&idleWake)), 0, 0)
 		}
 	}
-	syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
+	_, _, _ = syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 0, 0, 0)
 	return 0, 0 // not reached
 }

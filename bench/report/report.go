@@ -176,7 +176,7 @@ func WriteCosts(w io.Writer, results []*Result) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Name, r.Hooks, Thousands(r.N),
 			spread(r.Over1), f1, spread(r.Over2), f2, kernel, body)
 	}
-	tw.Flush()
+	_ = tw.Flush()
 	for _, r := range results {
 		if r.Note != "" {
 			fmt.Fprintf(w, "  %s: %s\n", r.Name, r.Note)
@@ -208,7 +208,7 @@ func WriteRatios(w io.Writer, results []*Result, ours, refs []string) {
 		}
 		fmt.Fprintf(tw, "%s\t\n", strings.Join(row, "\t"))
 	}
-	tw.Flush()
+	_ = tw.Flush()
 }
 
 // WriteTargets prints every target with its verdicts: on wall time, and
@@ -226,7 +226,7 @@ func WriteTargets(w io.Writer, targets []Target) {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t\n", t.Goal, measured, t.Verdict(), kernel, t.KernelVerdict(), t.Detail)
 	}
-	tw.Flush()
+	_ = tw.Flush()
 }
 
 func cell(results []*Result, o, ref *Result) string {

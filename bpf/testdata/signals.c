@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* A process whose signal handling is known exactly, for sigreturn_test.go.
  * Usage: signals SIGINFO PLAIN [EXEC]. It first reads a byte (or EOF) from
  * stdin, so that a test can name its pid in a filter. It then handles

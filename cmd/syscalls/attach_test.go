@@ -71,7 +71,7 @@ func stoppedInCgroup(t *testing.T, launcher string, args ...string) (*exec.Cmd, 
 	t.Cleanup(func() { removeCgroup(dir) })
 	f, err := os.Open(dir)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { _ = f.Close() }()
 	cmd := exec.Command(launcher, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
 	require.NoError(t, cmd.Start())

@@ -53,7 +53,7 @@ func countCommand(opts options, out, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "syscalls: -f: %v\n", err)
 			return 1
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		cmd.SysProcAttr.UseCgroupFD, cmd.SysProcAttr.CgroupFD = true, int(f.Fd())
 		filter.CgroupDirs = []string{dir}
 	}
@@ -84,7 +84,7 @@ func countCommand(opts options, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "syscalls: %v\n", err)
 		return 1
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if err := syscall.PtraceDetach(pid); err != nil {
 		fmt.Fprintf(stderr, "syscalls: letting %s run: %v\n", path, err)
 		return 1
@@ -95,7 +95,7 @@ func countCommand(opts options, out, stderr io.Writer) int {
 		waitEmpty(filter.CgroupDirs[0])
 	}
 	stopTicks()
-	if code := print(opts, c, out, stderr, true); code != 0 {
+	if code := printTables(opts, c, out, stderr, true); code != 0 {
 		return code
 	}
 	return exitCode(err, cmd.ProcessState)
@@ -134,7 +134,7 @@ func countRunning(opts options, out, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "syscalls: %v\n", err)
 		return 1
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(stop)
@@ -150,7 +150,7 @@ func countRunning(opts options, out, stderr io.Writer) int {
 	case <-exited:
 	}
 	stopTicks()
-	return print(opts, c, out, stderr, false)
+	return printTables(opts, c, out, stderr, false)
 }
 
 // checkPrivileges is the engine's check, with advice for this tool rather
@@ -176,7 +176,7 @@ func allExited(pids []uint32) (<-chan struct{}, error) {
 		fd, err := unix.PidfdOpen(int(pid), 0)
 		if err != nil {
 			for _, p := range fds {
-				unix.Close(int(p.Fd))
+				_ = unix.Close(int(p.Fd))
 			}
 			return nil, fmt.Errorf("-p %d: %w", pid, err)
 		}
@@ -191,7 +191,7 @@ func allExited(pids []uint32) (<-chan struct{}, error) {
 			live := fds[:0]
 			for _, p := range fds {
 				if p.Revents != 0 {
-					unix.Close(int(p.Fd))
+					_ = unix.Close(int(p.Fd))
 					continue
 				}
 				live = append(live, p)
@@ -240,7 +240,7 @@ func printEvery(opts options, c *bpf.Counters, out, stderr io.Writer) (stop func
 		for {
 			select {
 			case <-ticker.C:
-				print(opts, c, out, stderr, false)
+				printTables(opts, c, out, stderr, false)
 				fmt.Fprintln(out)
 			case <-done:
 				return
@@ -250,9 +250,9 @@ func printEvery(opts options, c *bpf.Counters, out, stderr io.Writer) (stop func
 	return func() { ticker.Stop(); close(done); <-finished }
 }
 
-// print writes the table (or JSON) of the totals so far. withExecve adds
+// printTables writes the table (or JSON) of the totals so far. withExecve adds
 // the command's own execve, which returned before counting could start.
-func print(opts options, c *bpf.Counters, out, stderr io.Writer, withExecve bool) int {
+func printTables(opts options, c *bpf.Counters, out, stderr io.Writer, withExecve bool) int {
 	counts, err := c.ReadCounts()
 	if err != nil {
 		fmt.Fprintf(stderr, "syscalls: %v\n", err)

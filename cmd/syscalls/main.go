@@ -35,9 +35,6 @@ type options struct {
 	command  []string
 }
 
-// usageError is a bad command line: strace prints it and exits 1.
-type usageError struct{ error }
-
 func main() {
 	os.Exit(run(os.Args[1:], os.Stderr))
 }
@@ -58,7 +55,7 @@ func run(args []string, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "syscalls: %v\n", err)
 			return 1
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		out = f
 	}
 	if len(opts.command) > 0 {

@@ -65,7 +65,7 @@ func startVictoriaMetrics(t *testing.T) promAPI {
 	svc.waitFor(t, "/health", 60*time.Second, func() bool { return httpOK(base + "/health") })
 	return promAPI{name: "victoria-metrics", base: base, flush: func() {
 		if resp, err := http.Get(base + "/internal/force_flush"); err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 		}
 	}}
 }

@@ -85,7 +85,7 @@ func httpOK(u string) bool {
 	if err != nil {
 		return false
 	}
-	resp.Body.Close()
+	_ = resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
 }
 
@@ -111,7 +111,7 @@ func (p promAPI) query(q string) ([]sample, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var r struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
@@ -185,7 +185,7 @@ func (p promAPI) labelValues(match, label string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var r struct {
 		Status string   `json:"status"`
 		Error  string   `json:"error"`
@@ -242,7 +242,7 @@ func fakeContainer(t *testing.T) (fd int, containerID, podUID string) {
 	})
 	fd, err := syscall.Open(leaf, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	require.NoError(t, err)
-	t.Cleanup(func() { syscall.Close(fd) })
+	t.Cleanup(func() { _ = syscall.Close(fd) })
 	return fd, containerID, podUID
 }
 

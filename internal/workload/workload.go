@@ -216,7 +216,7 @@ func (p *Process) Finish() error {
 		return nil
 	}
 	p.waited = true
-	p.stdin.Close()
+	_ = p.stdin.Close()
 	_, _ = io.Copy(io.Discard, p.stdout)
 	if err := p.Cmd.Wait(); err != nil {
 		return fmt.Errorf("syscall-workload: %v\n%s", err, p.stderr.Bytes())

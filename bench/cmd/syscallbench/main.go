@@ -9,7 +9,7 @@
 // 500,000), BENCH_STRACE_N (BENCH_N/50), BENCH_PROCS (10,000 exited
 // processes for the scaling check), BENCH_STEADY_PROCS (1,000) and
 // BENCH_STEADY_SECONDS (60) for the collector's steady state,
-// BENCH_TOOL_BLOCKS (500,000 dd blocks for the tool against strace),
+// BENCH_TOOL_BLOCKS (100,000 dd blocks for the tool against strace),
 // BENCH_WAIT_SECONDS (60: the most, in total, to wait for other tools'
 // programs to leave the syscall hooks), BENCH_ONLY (measure only variants
 // whose name contains one of its |-separated parts; floors always run).
@@ -64,7 +64,7 @@ func main() {
 		rev:          os.Getenv("BENCH_REVISION"),
 	}
 	cfg.straceN = envInt("BENCH_STRACE_N", max(cfg.n/50, 1000))
-	cfg.toolBlocks = envInt("BENCH_TOOL_BLOCKS", 500_000)
+	cfg.toolBlocks = envInt("BENCH_TOOL_BLOCKS", 100_000)
 	flag.StringVar(&cfg.goBench, "gobench", "", "output of go test -bench BenchmarkEmit10kSeries -benchmem")
 	flag.StringVar(&cfg.otelcol, "otelcol", "", "the ocb-built collector, for its steady state")
 	flag.StringVar(&cfg.tool, "tool", "", "the syscalls tool, measured against strace -c on dd")
@@ -77,7 +77,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "syscallbench:", err)
 			os.Exit(1)
 		}
-		defer f.Close()
+		defer func() { _ = f.Close() }()
 		out = io.MultiWriter(os.Stdout, f)
 	}
 	if err := run(cfg, out); err != nil {
@@ -247,7 +247,7 @@ func toolOf(name string) string {
 
 func machine() string {
 	var u unix.Utsname
-	unix.Uname(&u)
+	_ = unix.Uname(&u)
 	model := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		for line := range strings.Lines(string(b)) {

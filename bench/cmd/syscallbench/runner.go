@@ -206,7 +206,7 @@ func attachedRuns(s session, n int) (runs []loop.Result, kernel float64, measure
 	if err != nil {
 		return runs, 0, false, statsOn, err
 	}
-	defer stats.Close()
+	defer func() { _ = stats.Close() }()
 	var perWindow []float64
 	for range kernelWindows {
 		before := kstats.Snapshot(ids)

@@ -59,7 +59,7 @@ func measureSteady(bin string, n int, window time.Duration) (res steadyResult, e
 	if err != nil {
 		return res, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	config := filepath.Join(dir, "config.yaml")
 	if err := os.WriteFile(config, []byte(steadyConfig), 0o600); err != nil {
 		return res, err
@@ -69,15 +69,15 @@ func measureSteady(bin string, n int, window time.Duration) (res steadyResult, e
 	if err != nil {
 		return res, err
 	}
-	defer log.Close()
+	defer func() { _ = log.Close() }()
 	cmd := exec.Command(bin, "--config", config)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		return res, err
 	}
 	defer func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		_ = cmd.Wait()
 	}()
 	pid := cmd.Process.Pid
 

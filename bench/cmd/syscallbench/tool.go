@@ -12,62 +12,72 @@ import (
 	"github.com/seed22255693/syscallsreceiver/bench/report"
 )
 
-// toolRun is one way to run the syscall-heavy command: bare, under our
-// syscalls -c, or under strace -c -f.
+// toolRun is one way to run a command: bare, under our syscalls -c, or
+// under strace -c -f.
 type toolRun struct {
 	name   string
 	prefix []string
 }
 
-// measureTool runs `dd bs=512` (two syscalls per block) bare, under the
-// syscalls tool and under strace, interleaved, and returns the wall times
-// in seconds by run name. The tool's time includes loading its programs.
-func measureTool(tool string, rounds, blocks int) (map[string][]float64, []toolRun) {
+// measureTool runs `dd bs=512` (two syscalls per block) and `true` bare,
+// under the syscalls tool and under strace, interleaved, and returns the
+// wall times in seconds by run and command. `true` gives each tool's fixed
+// cost (for ours, loading the programs), dd minus true its cost per call.
+func measureTool(tool string, rounds, blocks int) (map[string]map[string][]float64, []toolRun) {
 	runs := []toolRun{
 		{"bare", nil},
 		{"syscalls -c", []string{tool, "-c", "-o", os.DevNull, "--"}},
 		{"strace -c -f", []string{"strace", "-c", "-f", "-o", os.DevNull, "--"}},
 	}
-	dd := []string{"dd", "if=/dev/zero", "of=/dev/null", "bs=512", fmt.Sprintf("count=%d", blocks)}
-	times := map[string][]float64{}
+	commands := map[string][]string{
+		"dd":   {"dd", "if=/dev/zero", "of=/dev/null", "bs=512", fmt.Sprintf("count=%d", blocks)},
+		"true": {"true"},
+	}
+	times := map[string]map[string][]float64{}
 	for n := range rounds {
 		for i := range runs {
 			r := runs[(i+n)%len(runs)]
-			args := append(append([]string{}, r.prefix...), dd...)
-			start := time.Now()
-			out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
-			took := time.Since(start).Seconds()
-			if err != nil {
-				logf("[%d/%d] %s: FAILED, round discarded: %v: %s", n+1, rounds, r.name, err, out)
-				continue
+			if times[r.name] == nil {
+				times[r.name] = map[string][]float64{}
 			}
-			times[r.name] = append(times[r.name], took)
-			logf("[%d/%d] %s: %.3f s", n+1, rounds, r.name, took)
+			for _, c := range []string{"dd", "true"} {
+				args := append(append([]string{}, r.prefix...), commands[c]...)
+				start := time.Now()
+				out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+				took := time.Since(start).Seconds()
+				if err != nil {
+					logf("[%d/%d] %s %s: FAILED, round discarded: %v: %s", n+1, rounds, r.name, c, err, out)
+					continue
+				}
+				times[r.name][c] = append(times[r.name][c], took)
+				logf("[%d/%d] %s %s: %.3f s", n+1, rounds, r.name, c, took)
+			}
 		}
 	}
 	return times, runs
 }
 
-// writeToolCost prints each way's median wall time and its ratio to bare.
+// writeToolCost prints, for each way, the median wall time of dd, the
+// fixed cost (true, minus bare true) and the cost per syscall (dd minus
+// true, minus bare's), and how the two tools compare.
 func writeToolCost(out io.Writer, tool string, rounds, blocks int) {
 	if _, err := os.Stat(tool); err != nil {
 		fmt.Fprintf(out, "The syscalls tool against strace: not measured (%s missing: run `make tool`)\n", tool)
 		return
 	}
 	times, runs := measureTool(tool, rounds, blocks)
-	fmt.Fprintf(out, "The syscalls tool against strace: dd bs=512 count=%s (%s syscalls), wall time, median of %d interleaved rounds:\n",
+	calls := float64(2 * blocks)
+	fmt.Fprintf(out, "The syscalls tool against strace on a command: dd bs=512 count=%s (%s syscalls) and true, wall time, medians of %d interleaved rounds:\n",
 		group(blocks), group(2*blocks), rounds)
-	bare := times["bare"]
+	bareDD, bareTrue := report.Median(times["bare"]["dd"]), report.Median(times["bare"]["true"])
+	perCall := map[string]float64{}
 	for _, r := range runs {
-		ts := times[r.name]
-		if len(ts) == 0 {
-			fmt.Fprintf(out, "  %-14s failed\n", r.name)
-			continue
-		}
-		fmt.Fprintf(out, "  %-14s %7.3f s  %6.2f× bare\n", r.name, report.Median(ts), report.Ratio(ts, bare))
+		dd, tr := report.Median(times[r.name]["dd"]), report.Median(times[r.name]["true"])
+		perCall[r.name] = ((dd - tr) - (bareDD - bareTrue)) / calls * 1e9
+		fmt.Fprintf(out, "  %-14s dd %8.3f s (%6.2f× bare)   fixed +%6.3f s   per syscall +%s ns\n",
+			r.name, dd, dd/bareDD, tr-bareTrue, num(perCall[r.name]))
 	}
-	if ours, theirs := times["syscalls -c"], times["strace -c -f"]; len(ours) > 0 && len(theirs) > 0 {
-		fmt.Fprintf(out, "  strace -c -f takes %.1f× the syscalls tool's time (its time includes loading the programs)\n",
-			report.Ratio(theirs, ours))
+	if ours := perCall["syscalls -c"]; ours > 0 {
+		fmt.Fprintf(out, "  per syscall, strace -c -f adds %.0f× what the syscalls tool adds\n", perCall["strace -c -f"]/ours)
 	}
 }

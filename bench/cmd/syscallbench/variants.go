@@ -166,7 +166,7 @@ func oursSession(opts bpf.Options, exited int) func() (session, error) {
 		s := &bpfSession{closer: c, ids: progIDs(progs)}
 		if exited > 0 {
 			if err := procs.ForkExited(exited); err != nil {
-				c.Close()
+				_ = c.Close()
 				return nil, err
 			}
 			_, maps := c.ObjectIDs()
@@ -188,12 +188,12 @@ func mapEntries(ids []ebpf.MapID) int {
 		}
 		info, _ := m.Info()
 		if n := countKeys(m); info != nil && info.Name == "groups" {
-			m.Close()
+			_ = m.Close()
 			return n
 		} else if m.Type() == ebpf.PerCPUHash {
 			most = max(most, n)
 		}
-		m.Close()
+		_ = m.Close()
 	}
 	return most
 }
@@ -248,7 +248,7 @@ func straceSession() (session, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.Close()
+	_ = f.Close()
 	return &straceSessionT{out: f.Name(), counts: map[string]uint64{}}, nil
 }
 

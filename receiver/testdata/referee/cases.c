@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Programs whose syscalls are awkward to count, for the referee tests:
  *   cases seccomp      getppid denied by a seccomp filter with EPERM
  *   cases spawn        posix_spawn (clone with CLONE_VFORK) and vfork

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* Stops itself, then execs its arguments once continued (SIGCONT). The
  * referee tests start it inside a cgroup of their own and attach the
  * receiver and the referee (strace -p, bpftrace) while it is stopped, so

@@ -22,14 +22,14 @@ const clockMonotonic = 1
 
 func main() {
 	if len(os.Args) != 4 {
-		os.Stderr.WriteString("usage: nanosleeper N D_MICROSECONDS M\n")
+		_, _ = os.Stderr.WriteString("usage: nanosleeper N D_MICROSECONDS M\n")
 		os.Exit(2)
 	}
 	var n [3]int
 	for i := range n {
 		v, err := strconv.Atoi(os.Args[i+1])
 		if err != nil || v < 0 {
-			os.Stderr.WriteString("arguments must be non-negative integers\n")
+			_, _ = os.Stderr.WriteString("arguments must be non-negative integers\n")
 			os.Exit(2)
 		}
 		n[i] = v
@@ -58,9 +58,9 @@ func main() {
 			}
 		}
 	}
-	os.Stdout.WriteString(strconv.FormatInt(int64(total), 10) + " " + strconv.FormatInt(int64(longest), 10) +
+	_, _ = os.Stdout.WriteString(strconv.FormatInt(int64(total), 10) + " " + strconv.FormatInt(int64(longest), 10) +
 		" " + strconv.Itoa(calls) + "\n")
 	for range n[2] {
-		syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
 	}
 }

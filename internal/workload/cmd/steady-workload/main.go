@@ -30,14 +30,14 @@ const (
 
 func main() {
 	if len(os.Args) != 6 {
-		os.Stderr.WriteString("usage: steady-workload ROUNDS PAUSE_MS GETPPID OPEN_MISSING WRITE_DEVNULL\n")
+		_, _ = os.Stderr.WriteString("usage: steady-workload ROUNDS PAUSE_MS GETPPID OPEN_MISSING WRITE_DEVNULL\n")
 		os.Exit(2)
 	}
 	var n [5]int
 	for i := range n {
 		v, err := strconv.Atoi(os.Args[i+1])
 		if err != nil || v < 0 {
-			os.Stderr.WriteString("arguments must be non-negative integers\n")
+			_, _ = os.Stderr.WriteString("arguments must be non-negative integers\n")
 			os.Exit(2)
 		}
 		n[i] = v
@@ -51,7 +51,7 @@ func main() {
 	buf := []byte{'x'}
 	for r := range rounds {
 		for range n[2] {
-			syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+			_, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
 		}
 		for range n[3] {
 			_, _, errno := syscall.RawSyscall6(syscall.SYS_OPENAT, uintptr(atFDCWD), uintptr(unsafe.Pointer(path)), syscall.O_RDONLY, 0, 0, 0)
@@ -60,7 +60,7 @@ func main() {
 			}
 		}
 		for range n[4] {
-			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), 1)
+			_, _, _ = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), 1)
 		}
 		if r < rounds-1 {
 			// A signal cuts a sleep short (EINTR; sleeps are never

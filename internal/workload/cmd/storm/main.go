@@ -42,7 +42,7 @@ func main() {
 			var n int64
 			for time.Now().Before(deadline) {
 				for range 4096 {
-					syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+					_, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
 				}
 				n += 4096
 			}

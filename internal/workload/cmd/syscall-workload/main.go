@@ -69,7 +69,7 @@ type options struct {
 }
 
 func fail(msg string, code int) {
-	os.Stderr.WriteString(msg + "\n")
+	_, _ = os.Stderr.WriteString(msg + "\n")
 	os.Exit(code)
 }
 
@@ -142,7 +142,7 @@ func main() {
 		setName(o.comm)
 	}
 	for range n[0] {
-		syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+		_, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
 	}
 	path, _ := syscall.BytePtrFromString(missingPath)
 	for range n[1] {
@@ -158,7 +158,7 @@ func main() {
 		}
 		buf := []byte{'x'}
 		for range n[2] {
-			syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), 1)
+			_, _, _ = syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&buf[0])), 1)
 		}
 	}
 	tids := runThreads(o.threads)
@@ -183,7 +183,7 @@ func main() {
 		out = append(out, "done\n"...)
 	}
 	if len(out) > 0 {
-		os.Stdout.Write(out)
+		_, _ = os.Stdout.Write(out)
 	}
 	if o.hold {
 		for readByte() {
@@ -207,7 +207,7 @@ func readByte() bool {
 func setName(name string) {
 	var b [commLen]byte
 	copy(b[:commLen-1], name)
-	syscall.RawSyscall(syscall.SYS_PRCTL, prSetName, uintptr(unsafe.Pointer(&b[0])), 0)
+	_, _, _ = syscall.RawSyscall(syscall.SYS_PRCTL, prSetName, uintptr(unsafe.Pointer(&b[0])), 0)
 }
 
 // runThreads starts one OS thread per count, each making that many getppid
@@ -223,7 +223,7 @@ func runThreads(counts []int) []int {
 			setName("thread-" + strconv.Itoa(i))
 			tid, _, _ := syscall.RawSyscall(syscall.SYS_GETTID, 0, 0, 0)
 			for range k {
-				syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
+				_, _, _ = syscall.RawSyscall(syscall.SYS_GETPPID, 0, 0, 0)
 			}
 			ch <- done{i, int(tid)}
 		}()
@@ -250,7 +250,7 @@ func forkChildren(n, mod int, prefix string) {
 		copy(names[i*commLen:i*commLen+commLen-1], prefix+strconv.Itoa(i))
 	}
 	all, old := ^uint64(0), uint64(0)
-	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+	_, _, _ = syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
 	for i := range n {
 		pid, errno := vfork(&names[i*commLen], 1+i%mod)
 		if errno != 0 {
@@ -268,5 +268,5 @@ func forkChildren(n, mod int, prefix string) {
 			break
 		}
 	}
-	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+	_, _, _ = syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
 }
