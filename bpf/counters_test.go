@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 func allOn(perProcess bool) Options {
@@ -37,6 +39,7 @@ func load(t *testing.T, opts Options) *Counters {
 // TestExactCountsPerProcess runs a child with known syscalls and checks the
 // kernel counted exactly those for its pid.
 func TestExactCountsPerProcess(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	c := load(t, allOn(true))
@@ -91,6 +94,7 @@ func TestExactCountsPerProcess(t *testing.T) {
 // TestSystemWide counts into the per-CPU array: the workload's calls are a
 // lower bound of the host's.
 func TestSystemWide(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	c := load(t, allOn(false))
@@ -116,6 +120,7 @@ func TestSystemWide(t *testing.T) {
 // errors, no durations. On tp_btf calls are counted at sys_exit and
 // sys_enter still runs, for the sigreturns (see sigreturn_test.go).
 func TestCallsOnly(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	c := load(t, Options{GroupByProcess: true, CountCalls: true})
@@ -151,6 +156,7 @@ func TestMissingCapabilities(t *testing.T) {
 // share a hash of 1,024 entries; calls of further numbers cannot be kept
 // and must be counted as dropped, exactly, never lost silently.
 func TestFullMapsAreCounted(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	c := load(t, Options{CountCalls: true, CountErrors: true, Filter: Filter{Comms: []string{workload.Comm}}})
@@ -182,6 +188,7 @@ func TestFullMapsAreCounted(t *testing.T) {
 // overflow group (and the programs stop trying the full map); once Forget
 // frees room, the next process gets a group of its own again.
 func TestOverflowUntilRoomIsFreed(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	// Only getppid: room for 16 (group, syscall) pairs per group is then

@@ -14,6 +14,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // Kernel tests of the in-kernel filters and of the start times that keep a
@@ -97,6 +99,7 @@ func allBut(nrs ...uint32) *SyscallSelection {
 // TestFilterPIDs: only the listed process is counted, all of its threads
 // included.
 func TestFilterPIDs(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	listed := startWaiting(t, bin, workload.Spec{Getppid: 100, OpenMissing: 9, Threads: []int{10, 20, 30}})
 	other := startWaiting(t, bin, workload.Spec{Getppid: 500})
@@ -129,6 +132,7 @@ func TestFilterPIDs(t *testing.T) {
 
 // TestFilterComms: only tasks with the exact comm are counted.
 func TestFilterComms(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	yes, no := uniqueComm("fc-yes"), uniqueComm("fc-no")
 	opts := allOn(true)
@@ -156,6 +160,7 @@ func TestFilterComms(t *testing.T) {
 // TestFilterSyscalls: with an allow-list only the listed syscalls are
 // counted, for every process.
 func TestFilterSyscalls(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	opts := allOn(true)
 	opts.Filter.Syscalls = only(unix.SYS_GETPPID, unix.SYS_WRITE)
@@ -181,6 +186,7 @@ func TestFilterSyscalls(t *testing.T) {
 // TestFilterExcludeSyscalls: excluded syscalls are never counted, the
 // others are.
 func TestFilterExcludeSyscalls(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	opts := allOn(true)
 	opts.Filter.Syscalls = allBut(unix.SYS_GETPPID)
@@ -202,6 +208,7 @@ func TestFilterExcludeSyscalls(t *testing.T) {
 // TestFiltersCombine: filters combine with AND: the listed pid's listed
 // syscall, nothing else.
 func TestFiltersCombine(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	listed := startWaiting(t, bin, workload.Spec{Getppid: 123, WriteDevNull: 10, OpenMissing: 5})
 	other := startWaiting(t, bin, workload.Spec{Getppid: 456})
@@ -238,6 +245,7 @@ func procStartTicks(t *testing.T, path string) uint64 {
 // one /proc/PID/stat reports in clock ticks (100 per second). It is what
 // tells a reused pid from the process that had it before.
 func TestGroupStartTime(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	for _, perThread := range []bool{false, true} {
 		t.Run(fmt.Sprintf("thread=%v", perThread), func(t *testing.T) {
@@ -282,6 +290,7 @@ func TestGroupStartTime(t *testing.T) {
 // TestReusedPidIsANewGroup makes the kernel give a second process the pid
 // of the first (via ns_last_pid): their counts stay in two groups.
 func TestReusedPidIsANewGroup(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	comm := uniqueComm("reuse")
 	opts := allOn(true)

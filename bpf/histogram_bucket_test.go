@@ -16,6 +16,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 var billion = big.NewInt(1e9)
@@ -67,6 +69,7 @@ func TestDurationBoundsExact(t *testing.T) {
 // small values, every bound and its neighbours, powers of two in ns and in
 // seconds, and log-uniform random durations.
 func TestKernelBucketIndex(t *testing.T) {
+	kerneltest.Require(t)
 	const indexOffset = 100000 // INDEX_OFFSET in histogram_test.bpf.c
 	rng := rand.New(rand.NewPCG(1, 2))
 	for scale := range MaxDurationScale + 1 {
@@ -125,6 +128,7 @@ func TestKernelBucketIndex(t *testing.T) {
 // buckets. Bounds come from the workload's own clock, never from a guess
 // about the machine's load.
 func TestDurationHistogram(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.BuildNanosleeper(t.TempDir())
 	require.NoError(t, err)
 	const sleeps, sleepUs, getppids = 10, 18700, 5000
@@ -186,6 +190,7 @@ func TestDurationHistogram(t *testing.T) {
 // attached is not timed when it returns (no enter was seen), and a process
 // killed inside a blocking syscall leaves a sane duration and nothing else.
 func TestNoStaleDurations(t *testing.T) {
+	kerneltest.Require(t)
 	early := exec.Command("sleep", "0.3")
 	require.NoError(t, early.Start())
 	time.Sleep(50 * time.Millisecond) // inside its clock_nanosleep

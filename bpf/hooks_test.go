@@ -14,11 +14,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // TestAutoPicksTPBTF: on a kernel with BTF (like the CI's), the cheapest
 // hook is the one used.
 func TestAutoPicksTPBTF(t *testing.T) {
+	kerneltest.Require(t)
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
 		t.Skip("no kernel BTF here")
 	}
@@ -34,6 +37,7 @@ func TestAutoPicksTPBTF(t *testing.T) {
 // a child's return from vfork as a call nor misses exit_group, which never
 // returns.
 func TestEveryHookCountsTheSame(t *testing.T) {
+	kerneltest.Require(t)
 	bin := buildWorkload(t)
 	spec := workload.Spec{Getppid: 1000, OpenMissing: 37, WriteDevNull: 250, Fork: 3, ForkMod: 3}
 	for _, hook := range Hooks {
@@ -122,6 +126,7 @@ func hiddenKernelBTF(t *testing.T) *ebpf.CollectionOptions {
 // load and count exactly: kernels without BTF still count. On auto, the
 // receiver falls back to raw_tracepoint and says why tp_btf did not work.
 func TestFallbacksNeedNoKernelBTF(t *testing.T) {
+	kerneltest.Require(t)
 	noBTF := hiddenKernelBTF(t)
 	bin := buildWorkload(t)
 	spec := workload.Spec{Getppid: 321, OpenMissing: 12}

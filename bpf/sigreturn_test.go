@@ -14,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // Syscalls the kernel renumbers while they run, per ABI on x86-64.
@@ -95,6 +97,7 @@ func runFiltered(t *testing.T, opts Options, args ...string) (calls, timed map[a
 // the number and ABI it was made with, as strace counts it: on every
 // hook, with and without durations, and for every grouping.
 func TestSigreturnsAndPersonalityChanges(t *testing.T) {
+	kerneltest.Require(t)
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("the expected numbers are x86-64's, not %s's", runtime.GOARCH)
 	}
@@ -178,6 +181,7 @@ func abiOf(compat bool) uint32 {
 // TestUncountedSigreturns holds what make bench compares against: without
 // its sys_enter program, counting at exit loses every rt_sigreturn.
 func TestUncountedSigreturns(t *testing.T) {
+	kerneltest.Require(t)
 	bin64, _, _ := signalsBinaries(t)
 	opts := Options{GroupByProcess: true, CountCalls: true, CountErrors: true, Hook: HookTPBTF}
 	calls, _, _ := runFiltered(t, opts, bin64, "2", "3")

@@ -19,6 +19,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 const cgroupConfig = `receivers:
@@ -47,6 +49,7 @@ service:
 // host's /sys/fs/cgroup over it: without that mount a workload in another
 // pod's container cgroup gets no container.id; with it, it does.
 func TestPodCgroupView(t *testing.T) {
+	kerneltest.Require(t)
 	bin := collectortest.Otelcol(t)
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err)

@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // privConfig: the workload's syscalls only, to a file, every second.
@@ -48,6 +50,7 @@ const bpfPerfmon = "000000c000000000"
 // deployment grants, recreated with setpriv, and requires a workload's
 // exact counts; the process holds only CAP_BPF and CAP_PERFMON.
 func TestLeastPrivilege(t *testing.T) {
+	kerneltest.Require(t)
 	bin := collectortest.Otelcol(t)
 	setpriv, err := exec.LookPath("setpriv")
 	require.NoError(t, err, "setpriv (util-linux) is needed")

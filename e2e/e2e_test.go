@@ -31,12 +31,15 @@ import (
 	"google.golang.org/protobuf/encoding/protodelim"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // TestCollectorExportsExactCounts runs the real collector, makes a known
 // workload, and finds its exact counts both in the file exporter's output
 // and on the Prometheus exporter's endpoint.
 func TestCollectorExportsExactCounts(t *testing.T) {
+	kerneltest.Require(t)
 	bin := collectortest.Otelcol(t)
 	workloadBin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
@@ -176,6 +179,7 @@ func TestValidateNamesTheBadKey(t *testing.T) {
 // TestUnprivilegedStartFails runs the collector as nobody, without any
 // capability: it must exit with one clear sentence, not a stack trace.
 func TestUnprivilegedStartFails(t *testing.T) {
+	kerneltest.Require(t)
 	bin := collectortest.Otelcol(t)
 	// A directory nobody can read, holding copies of the binary and config.
 	dir, err := os.MkdirTemp("", "syscalls-e2e-")
@@ -223,6 +227,7 @@ func copyFile(t *testing.T, from, to string, mode os.FileMode) {
 // container without hostPID would: per-process counts would be attributed
 // to the wrong pids, so Start refuses with advice.
 func TestOwnPIDNamespaceFails(t *testing.T) {
+	kerneltest.Require(t)
 	bin := collectortest.Otelcol(t)
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err, "unshare (util-linux) is needed")
@@ -239,6 +244,7 @@ func TestOwnPIDNamespaceFails(t *testing.T) {
 // collector's file descriptors, so a SIGKILL leaves nothing in the kernel,
 // and a restart starts clean.
 func TestSIGKILLLeavesNothingAttached(t *testing.T) {
+	kerneltest.Require(t)
 	bin := collectortest.Otelcol(t)
 	// The programs a process holds, from its file descriptors' fdinfo.
 	ourPrograms := func(pid int) []int {
@@ -293,6 +299,7 @@ func TestSIGKILLLeavesNothingAttached(t *testing.T) {
 // is not mounted: forced onto classic tracepoints, which need it, it stops
 // with advice; on the default hook, which does not, it counts as usual.
 func TestWithoutTracefs(t *testing.T) {
+	kerneltest.Require(t)
 	bin := collectortest.Otelcol(t)
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err, "unshare (util-linux) is needed")

@@ -32,6 +32,8 @@ import (
 	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // Kernel integration tests of group_by, filters, max_groups, churn, the
@@ -226,6 +228,7 @@ func randomHex(t *testing.T, n int) string {
 // thread.name, each with exactly its thread's calls; together they make
 // the process's.
 func TestGroupByThread(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	cfg := testConfig()
 	cfg.GroupBy = []string{GroupByThread}
@@ -268,6 +271,7 @@ func TestGroupByThread(t *testing.T) {
 // container id and pod uid the path encodes; [container, process] gives
 // one resource per process with its container fields.
 func TestGroupByContainer(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	cg := newLiveCgroups(t)
 	dockerID, criID := randomHex(t, 64), randomHex(t, 64)
@@ -337,6 +341,7 @@ func TestGroupByContainer(t *testing.T) {
 // TestFilterCgroups: only processes inside the listed cgroup or its
 // descendants are counted.
 func TestFilterCgroups(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	cg := newLiveCgroups(t)
 	parent := cg.make("/parent")
@@ -369,6 +374,7 @@ func TestFilterCgroups(t *testing.T) {
 
 // TestFilterCommsAndCgroups: two filters combine with AND.
 func TestFilterCommsAndCgroups(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	cg := newLiveCgroups(t)
 	box := cg.make("/box")
@@ -392,6 +398,7 @@ func TestFilterCommsAndCgroups(t *testing.T) {
 // TestFilterSyscallNames: filter.syscalls and filter.exclude_syscalls, by
 // name through the configuration.
 func TestFilterSyscallNames(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	spec := workload.Spec{Getppid: 40, OpenMissing: 30, WriteDevNull: 20}
 
@@ -436,6 +443,7 @@ func TestFilterSyscallNames(t *testing.T) {
 // groups plus the overflow resource, and the sum of getppid calls over all
 // resources is exactly what the workloads made.
 func TestMaxGroupsOverflow(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	comm := uniqueComm("ovf")
 	cfg := testConfig()
@@ -497,6 +505,7 @@ func TestMaxGroupsOverflow(t *testing.T) {
 // resources, every count is exported and exact in total, and nothing of
 // them stays in the kernel maps or in the receiver.
 func TestChurn(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	cg := newLiveCgroups(t)
 	box := cg.make("/churn")
@@ -659,6 +668,7 @@ func mib(b uint64) float64 { return float64(b) / (1 << 20) }
 // (number 64 in the i386 table; 64 is semop on x86_64) are reported as
 // getppid with syscall.abi i386.
 func TestI386SyscallNames(t *testing.T) {
+	kerneltest.Require(t)
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("the i386 ABI exists on amd64 only, not %s", runtime.GOARCH)
 	}
@@ -693,6 +703,7 @@ func TestI386SyscallNames(t *testing.T) {
 // pid of the first (ns_last_pid) between two scrapes: they are two
 // resources with their own counts, never one with the sum.
 func TestReusedPidIsANewProcess(t *testing.T) {
+	kerneltest.Require(t)
 	bin := workloadBin(t)
 	comm := uniqueComm("reuse")
 	cfg := testConfig()
@@ -742,6 +753,7 @@ func runWithPid(t *testing.T, bin string, first, second workload.Spec) int {
 // control characters, invalid UTF-8 and format verbs is exported with the
 // documented safe rendering, as valid UTF-8, and counted exactly.
 func TestHostileComm(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	const raw = "\x1b[2J\xff%s%s%s\n%n!" // 15 bytes: escape, invalid byte, verbs, newline

@@ -23,6 +23,8 @@ import (
 	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 func openFDs(t *testing.T) int {
@@ -35,6 +37,7 @@ func openFDs(t *testing.T) int {
 // TestStartShutdown200Times: loading and unloading 200 times in one process
 // leaves no file descriptor, goroutine or kernel program behind.
 func TestStartShutdown200Times(t *testing.T) {
+	kerneltest.Require(t)
 	cycle := func() []uint32 {
 		s := newSyscallsScraper(testConfig(), receivertest.NewNopSettings(metadata.Type))
 		require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
@@ -95,6 +98,7 @@ func (f *flakyConsumer) ConsumeMetrics(ctx context.Context, md pmetric.Metrics) 
 // to a failing consumer lose nothing: the next one that gets through has
 // the exact totals.
 func TestFailingConsumerLosesNothing(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	next := &flakyConsumer{}
@@ -139,6 +143,7 @@ func TestFailingConsumerLosesNothing(t *testing.T) {
 // independently with their own configs, and shutting one down leaves the
 // other counting.
 func TestTwoReceiversAreIndependent(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	start := func(cfg *Config) (*consumertest.MetricsSink, *syscallsScraper, func() error) {

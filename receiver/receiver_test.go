@@ -27,6 +27,8 @@ import (
 	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // These tests load the real programs into the running kernel: they need
@@ -115,6 +117,7 @@ func has(points map[point]bool, metric, syscall, errType string, value float64) 
 // appears in the next export with exactly those counts, then disappears.
 // It holds with every way of hooking the syscall path.
 func TestExactCountsOfAShortLivedProcess(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	for _, hook := range bpf.Hooks {
@@ -182,6 +185,7 @@ func exactCountsOfAShortLivedProcess(t *testing.T, bin string, cfg *Config) {
 // TestLiveProcessResource checks the attributes of a process that is alive
 // when scraped: its path and parent come from /proc.
 func TestLiveProcessResource(t *testing.T) {
+	kerneltest.Require(t)
 	sink, _ := startReceiver(t, testConfig())
 	cmd := exec.Command("sleep", "30")
 	require.NoError(t, cmd.Start())
@@ -211,6 +215,7 @@ func TestLiveProcessResource(t *testing.T) {
 // TestExcludeSelf: by default the receiver's own process is never counted;
 // with exclude_self: false it is.
 func TestExcludeSelf(t *testing.T) {
+	kerneltest.Require(t)
 	for _, exclude := range []bool{true, false} {
 		t.Run(strconv.FormatBool(exclude), func(t *testing.T) {
 			cfg := testConfig()
@@ -235,6 +240,7 @@ func TestExcludeSelf(t *testing.T) {
 // TestSystemWide: with group_by [] there is one resource, without process
 // attributes, and the host's totals include the workload's.
 func TestSystemWide(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	cfg := testConfig()
@@ -267,6 +273,7 @@ func TestSystemWide(t *testing.T) {
 // TestDisabledMetricsAreNotCollected: a metric switched off in the config
 // is absent from the export and its kernel hook is not attached.
 func TestDisabledMetricsAreNotCollected(t *testing.T) {
+	kerneltest.Require(t)
 	cfg := testConfig()
 	cfg.Metrics.SyscallDuration.Enabled = false
 	cfg.Metrics.SyscallErrors.Enabled = false
@@ -322,6 +329,7 @@ func TestDisabledMetricsAreNotCollected(t *testing.T) {
 // TestRestartLeavesNothingLoaded starts, stops and starts the receiver again
 // and checks with bpftool that nothing of the first run stays in the kernel.
 func TestRestartLeavesNothingLoaded(t *testing.T) {
+	kerneltest.Require(t)
 	if _, err := exec.LookPath("bpftool"); err != nil {
 		t.Fatal("bpftool is needed (apt-get install bpftool; .ci/run installs it)")
 	}
@@ -433,6 +441,7 @@ func bpftoolShows(t *testing.T, kind string, id uint32) bool {
 // them stays in the kernel maps or in the receiver, so memory is bounded by
 // the live processes. The scraper is driven by hand to make this exact.
 func TestThousandsOfProcessesComeAndGo(t *testing.T) {
+	kerneltest.Require(t)
 	cfg := testConfig()
 	cfg.Filter.Comms = []string{"true"} // the test's processes, not the host's
 	s := newSyscallsScraper(cfg, receivertest.NewNopSettings(metadata.Type))

@@ -23,6 +23,8 @@ import (
 	"github.com/seed22255693/syscallsreceiver/bpf"
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
 	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // pidSyscall is one (process, native syscall number) series.
@@ -74,6 +76,7 @@ func startBpftrace(t *testing.T, cgroupDir string) (*exec.Cmd, *bytes.Buffer) {
 // at sys_enter; with no tracer or seccomp filter in the workload, no call
 // is seen on one side only.
 func TestBpftraceReferee(t *testing.T) {
+	kerneltest.Require(t)
 	mountTracefs(t)
 	bins := buildRefereeBins(t)
 	workload := fmt.Sprintf("/usr/bin/python3 testdata/referee/threads.py & %s & "+

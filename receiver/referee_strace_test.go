@@ -13,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // refereeProgram is a real program with real work and failures (the
@@ -90,6 +92,7 @@ func sumErrno(c *refCounts, errno string) (n int64) {
 //     a call that seccomp denied: its error is counted, the call is not;
 //   - the tracepoint hook cannot tell 32-bit processes' calls apart.
 func TestStraceReferee(t *testing.T) {
+	kerneltest.Require(t)
 	bins := buildRefereeBins(t)
 	programs := refereePrograms(bins)
 	for _, hook := range bpf.Hooks {

@@ -21,6 +21,8 @@ import (
 	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // lastExport keeps only the latest export, so that the test's own memory
@@ -52,6 +54,7 @@ func (l *lastExport) get() (pmetric.Metrics, int) {
 // workload's own count exactly, no collection is missed or fails, nothing
 // is dropped in the kernel, and the receiver's heap stays bounded.
 func TestSyscallStorm(t *testing.T) {
+	kerneltest.Require(t)
 	seconds := 5
 	if v := os.Getenv("SYSCALLS_STORM_SECONDS"); v != "" {
 		var err error

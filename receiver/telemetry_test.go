@@ -13,6 +13,8 @@ import (
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadatatest"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // gaugeValues returns an int gauge's points by their bpf.program attribute
@@ -35,6 +37,7 @@ func gaugeValues(t *testing.T, tt *componenttest.Telemetry, name string) map[str
 // the overflow, its collection time and, with program_stats, its programs'
 // in-kernel run time, through the collector's own telemetry.
 func TestSelfTelemetry(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	tt := componenttest.NewTelemetry()
@@ -78,6 +81,7 @@ func TestSelfTelemetry(t *testing.T) {
 // TestFullMapsInTelemetry: counter updates the kernel maps had no room for
 // are reported through the receiver's telemetry (and logged), exactly.
 func TestFullMapsInTelemetry(t *testing.T) {
+	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	tt := componenttest.NewTelemetry()

@@ -7,10 +7,13 @@ import (
 	"time"
 
 	"github.com/cilium/ebpf"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // The floor attaches one program per hook and leaves nothing behind.
 func TestAttachClose(t *testing.T) {
+	kerneltest.Require(t)
 	for _, enter := range []bool{false, true} {
 		f, err := Attach(enter, true)
 		if err != nil {

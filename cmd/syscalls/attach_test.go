@@ -20,12 +20,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // TestAttachParity attaches the tool (-p, --cgroup) and strace -c -p to
 // the same stopped program, then lets it run: both count the same run, so
 // even the timing-dependent calls (signal returns, pipe reads) agree.
 func TestAttachParity(t *testing.T) {
+	kerneltest.Require(t)
 	launcher := filepath.Join(t.TempDir(), "launcher")
 	out, err := exec.Command("gcc", "-O2", "-o", launcher, "../../receiver/testdata/referee/launcher.c").CombinedOutput()
 	require.NoError(t, err, "%s", out)

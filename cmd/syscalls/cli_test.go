@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // runTool runs the tool and returns its stdout, stderr and exit status.
@@ -31,6 +33,7 @@ func runTool(t *testing.T, prefix []string, args ...string) (string, string, int
 // TestBadInput: each bad command line gets one line saying what is wrong,
 // and strace's exit statuses.
 func TestBadInput(t *testing.T) {
+	kerneltest.Require(t)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -61,6 +64,7 @@ func TestBadInput(t *testing.T) {
 // TestWithoutPrivileges runs the tool as nobody: one sentence says what it
 // needs, and the command is not run.
 func TestWithoutPrivileges(t *testing.T) {
+	kerneltest.Require(t)
 	setpriv, err := exec.LookPath("setpriv")
 	require.NoError(t, err, "setpriv (util-linux) is needed")
 	require.NoError(t, os.Chmod(filepath.Dir(tool), 0o755))
@@ -78,6 +82,7 @@ func TestWithoutPrivileges(t *testing.T) {
 // ones; -e lists the errors by errno; -S orders the rows; the command's
 // stdout stays its own and the table goes to stderr, as with strace.
 func TestColumnsErrnosAndSorting(t *testing.T) {
+	kerneltest.Require(t)
 	missing := filepath.Join(t.TempDir(), "missing")
 	stdout, stderr, code := runTool(t, nil, "-c", "-U", "name,calls,errors,p50,p99,max", "-S", "name", "-e", "--",
 		"sh", "-c", "cat "+missing+" "+missing+" 2>/dev/null; echo out")
@@ -125,6 +130,7 @@ func mustFloat(t *testing.T, s string) float64 {
 // TestIntervalTables: -i prints the totals so far every interval, and -d
 // stops counting a comm on time.
 func TestIntervalTables(t *testing.T) {
+	kerneltest.Require(t)
 	sleeper := exec.Command("sh", "-c", "while :; do cat /etc/hostname >/dev/null; sleep 0.05; done")
 	require.NoError(t, sleeper.Start())
 	defer func() { _ = sleeper.Process.Kill(); _ = sleeper.Wait() }()

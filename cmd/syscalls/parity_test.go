@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // sigchldTiming is why a shell's rt_sigreturn count may differ between two
@@ -20,6 +22,7 @@ const sigchldTiming = "SIGCHLDs that arrive while one is pending merge, so their
 // strace -c, one after the other: the calls and errors per ABI and syscall
 // are the same, and so is the exit status.
 func TestCommandParityWithStrace(t *testing.T) {
+	kerneltest.Require(t)
 	static32 := filepath.Join(t.TempDir(), "signals32")
 	out, err := exec.Command("gcc", "-m32", "-static", "-O2", "-o", static32, "../../bpf/testdata/signals.c").CombinedOutput()
 	require.NoError(t, err, "gcc-multilib is needed for -m32: %s", out)

@@ -33,6 +33,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
 // Default places of the binaries, as the Makefile builds or caches them.
@@ -116,6 +118,7 @@ type run struct {
 }
 
 func TestBackends(t *testing.T) {
+	kerneltest.Require(t)
 	otelcol := collectortest.Binary(t, "OTELCOL_BIN", defaultOtelcol)
 	binDir := t.TempDir()
 	exactBin, err := workload.Build(binDir)

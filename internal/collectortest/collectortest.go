@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 )
 
@@ -35,7 +36,7 @@ func RepoRoot() string {
 
 // Binary finds a program the Makefile builds or caches: from env, else at
 // def under the repository (or on PATH when def has no slash). A missing
-// one skips the test, pointing at `make test`; in CI (CI set) it fails.
+// one skips the test, pointing at `make test`; in CI (CI=true) it fails.
 func Binary(t *testing.T, env, def string) string {
 	t.Helper()
 	p := os.Getenv(env)
@@ -48,7 +49,7 @@ func Binary(t *testing.T, env, def string) string {
 	}
 	if _, err := os.Stat(p); p == "" || err != nil {
 		msg := fmt.Sprintf("%s: no binary (%q): `make test` or `make e2e` builds it and sets %s", env, p, env)
-		if os.Getenv("CI") != "" {
+		if kerneltest.InCI() {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
