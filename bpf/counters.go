@@ -212,7 +212,7 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook Hook) {
 	maxEntries(syscallsMapFilterCommSet, uint32(len(opts.Filter.Comms)))
 	maxEntries(syscallsMapFilterCgroupSet, uint32(len(opts.Filter.CgroupDirs)))
 	// Counting at exit, the entry records also remember how an execve
-	// entered (see is_execve in syscalls.bpf.c).
+	// entered (see is_execve in abi.bpf.h).
 	if !opts.MeasureDuration && !(hook == HookTPBTF && opts.CountCalls) {
 		// The programs still reference the map, so it must exist; a tiny
 		// plain hash also works on kernels without task storage.

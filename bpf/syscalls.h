@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Shared between the kernel programs (syscalls.bpf.c) and the Go loader
+/* Shared between the kernel programs (syscalls_*.bpf.c) and the Go loader
  * (bpf2go turns these structs into Go types). Keep layouts free of implicit
  * padding so both sides agree byte for byte. */
 #ifndef SYSCALLS_H
@@ -17,9 +17,6 @@
 
 /* Slots of the arrays indexed by abi * SYSCALL_SLOTS + nr. */
 #define ALL_SYSCALL_SLOTS (ABI_COUNT * SYSCALL_SLOTS)
-
-/* Marks a thread that is not inside a syscall we saw enter. */
-#define NO_SYSCALL 0xffffffff
 
 /* The kernel's error range: a return value in [-MAX_ERRNO, -1] is an errno. */
 #define MAX_ERRNO 4095

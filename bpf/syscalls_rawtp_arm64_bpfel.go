@@ -8,76 +8,9 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
-	"structs"
 
 	"github.com/cilium/ebpf"
 )
-
-type syscallsRawTPBucketKey struct {
-	_      structs.HostLayout
-	Group  syscallsRawTPGroupKey
-	Nr     uint32
-	Abi    uint16
-	Bucket int16
-}
-
-type syscallsRawTPBucketStats struct {
-	_          structs.HostLayout
-	Count      uint64
-	DurationNs uint64
-	MinNs      uint64
-	MaxNs      uint64
-}
-
-type syscallsRawTPErrorKey struct {
-	_     structs.HostLayout
-	Group syscallsRawTPGroupKey
-	Nr    uint32
-	Abi   uint16
-	Errno uint16
-}
-
-type syscallsRawTPExitedTask struct {
-	_       structs.HostLayout
-	StartNs uint64
-	Comm    [16]int8
-}
-
-type syscallsRawTPGroupKey struct {
-	_        structs.HostLayout
-	CgroupId uint64
-	StartNs  uint64
-	Tgid     uint32
-	Tid      uint32
-}
-
-type syscallsRawTPInflight struct {
-	_       structs.HostLayout
-	StartNs uint64
-	Nr      int32
-	Abi     uint32
-}
-
-type syscallsRawTPOverflowBucketKey struct {
-	_      structs.HostLayout
-	Nr     uint32
-	Abi    uint16
-	Bucket int16
-}
-
-type syscallsRawTPOverflowErrorKey struct {
-	_     structs.HostLayout
-	Nr    uint32
-	Abi   uint16
-	Errno uint16
-}
-
-type syscallsRawTPSyscallKey struct {
-	_     structs.HostLayout
-	Group syscallsRawTPGroupKey
-	Nr    uint32
-	Abi   uint32
-}
 
 // Names of all BPF objects in the ELF.
 //

@@ -8,76 +8,9 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
-	"structs"
 
 	"github.com/cilium/ebpf"
 )
-
-type syscallsTracepointBucketKey struct {
-	_      structs.HostLayout
-	Group  syscallsTracepointGroupKey
-	Nr     uint32
-	Abi    uint16
-	Bucket int16
-}
-
-type syscallsTracepointBucketStats struct {
-	_          structs.HostLayout
-	Count      uint64
-	DurationNs uint64
-	MinNs      uint64
-	MaxNs      uint64
-}
-
-type syscallsTracepointErrorKey struct {
-	_     structs.HostLayout
-	Group syscallsTracepointGroupKey
-	Nr    uint32
-	Abi   uint16
-	Errno uint16
-}
-
-type syscallsTracepointExitedTask struct {
-	_       structs.HostLayout
-	StartNs uint64
-	Comm    [16]int8
-}
-
-type syscallsTracepointGroupKey struct {
-	_        structs.HostLayout
-	CgroupId uint64
-	StartNs  uint64
-	Tgid     uint32
-	Tid      uint32
-}
-
-type syscallsTracepointInflight struct {
-	_       structs.HostLayout
-	StartNs uint64
-	Nr      int32
-	Abi     uint32
-}
-
-type syscallsTracepointOverflowBucketKey struct {
-	_      structs.HostLayout
-	Nr     uint32
-	Abi    uint16
-	Bucket int16
-}
-
-type syscallsTracepointOverflowErrorKey struct {
-	_     structs.HostLayout
-	Nr    uint32
-	Abi   uint16
-	Errno uint16
-}
-
-type syscallsTracepointSyscallKey struct {
-	_     structs.HostLayout
-	Group syscallsTracepointGroupKey
-	Nr    uint32
-	Abi   uint32
-}
 
 // Names of all BPF objects in the ELF.
 //

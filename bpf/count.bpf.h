@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Counting, shared by every hook: which calls are selected, whose they are,
+ * and the counters, errors and durations they add to.
+ *
+ * The file that includes this one first defines how its hook reads a
+ * task's start time:
+ *   static __always_inline __u64 start_time_of(void *task, bool thread);
+ * (0 where the hook cannot read it). */
+#ifndef COUNT_BPF_H
+#define COUNT_BPF_H
+
+#include "syscalls.h"
+#include "histogram.h"
+#include "abi.bpf.h"
+#include "maps.bpf.h"
+
+/* The syscall each thread is in, as it entered: when (for syscall.duration)
+ * and, for an execve, the number and ABI it was made with. */
+struct inflight {
+	__u64 start_ns; /* 0: not timed */
+	__s32 nr;	/* -1: none recorded */
+	__u32 abi;
+};
+
+/* Consumes the entry record of the syscall returning now: returns when it
+ * entered (0 if untimed) and, for a successful execve, puts back the
+ * number and ABI it was made with. */
+static __always_inline __u64 take_entry(struct inflight *entry, long *nr, __u32 *abi, bool exec)
+{
+	__u64 start;
+
+	if (!entry)
+		return 0;
+	start = entry->start_ns;
+	if (exec && is_execve(entry->nr, entry->abi)) {
+		*nr = entry->nr;
+		*abi = entry->abi;
+	}
+	entry->start_ns = 0;
+	entry->nr = -1;
+	return start;
+}
+
+static __always_inline bool syscall_selected(__u32 nr, __u32 abi)
+{
+	__u32 word;
+
+	if (!filter_syscalls)
+		return true;
+	if (nr >= SYSCALL_SLOTS)
+		return allow_high_syscalls;
+	word = abi * (SYSCALL_SLOTS / 64) + nr / 64;
+	barrier_var(word); /* keep this check on word itself: the verifier needs it */
+	if (word >= ALL_SYSCALL_SLOTS / 64)
+		return false;
+	return syscall_mask[word] & (1ULL << (nr % 64));
+}
+
+static __always_inline bool task_selected(__u32 tgid)
+{
+	if (filter_pids && !bpf_map_lookup_elem(&filter_pid_set, &tgid))
+		return false;
+	if (filter_comms) {
+		char comm[COMM_LEN] = {};
+
+		bpf_get_current_comm(comm, sizeof(comm));
+		if (!bpf_map_lookup_elem(&filter_comm_set, comm))
+			return false;
+	}
+	if (filter_cgroup_count) {
+		bool inside = false;
+
+		for (__u32 i = 0; i < MAX_FILTER_CGROUPS && i < filter_cgroup_count; i++) {
+			if (bpf_current_task_under_cgroup(&filter_cgroup_set, i) == 1) {
+				inside = true;
+				break;
+			}
+		}
+		if (!inside)
+			return false;
+	}
+	return true;
+}
+
+/* Who made the syscall, as far as group_by asks. task is the current task
+ * (a BTF pointer; NULL without BTF), passed in so that the helper runs once. */
+static __always_inline void group_of(struct group_key *g, __u64 pid_tgid, void *task)
+{
+	if (group_by_thread) {
+		g->tgid = pid_tgid >> 32;
+		g->tid = (__u32)pid_tgid;
+		g->start_ns = start_time_of(task, true);
+	} else if (group_by_process) {
+		g->tgid = pid_tgid >> 32;
+		g->start_ns = start_time_of(task, false);
+	}
+	if (group_by_cgroup)
+		g->cgroup_id = bpf_get_current_cgroup_id();
+}
+
+/* The array slot for the host (nothing grouped) or the overflow group. */
+static __always_inline __u64 *array_slot(__u32 nr, __u32 abi)
+{
+	__u32 index = abi * SYSCALL_SLOTS + nr;
+
+	if (nr >= SYSCALL_SLOTS)
+		return 0;
+	return bpf_map_lookup_elem(&array_stats, &index);
+}
+
+/* Admits a new group unless max_groups are already counted. */
+static __always_inline bool admit(struct group_key *g)
+{
+	__u32 zero = 0, *full;
+	__u8 one = 1;
+
+	if (bpf_map_lookup_elem(&groups, g))
+		return true;
+	full = bpf_map_lookup_elem(&groups_full, &zero);
+	if (full && *full)
+		return false;
+	if (!bpf_map_update_elem(&groups, g, &one, BPF_NOEXIST))
+		return true;
+	if (bpf_map_lookup_elem(&groups, g)) /* another CPU added it */
+		return true;
+	if (full)
+		*full = 1;
+	return false;
+}
+
+/* Returns this CPU's call counter for the group's syscall, creating it if
+ * needed; a group past max_groups, or a full map, lands in the overflow
+ * slot so that sums over all groups stay exact. */
+static __always_inline __u64 *calls_for(struct group_key *g, __u32 nr, __u32 abi)
+{
+	struct syscall_key key = { .group = *g, .nr = nr, .abi = abi };
+	__u64 zero = 0, *calls;
+
+	if (!GROUPED) {
+		calls = array_slot(nr, abi);
+		if (calls)
+			return calls;
+		/* A number past the array: the hash, under the zero group. */
+	} else {
+		calls = bpf_map_lookup_elem(&group_stats, &key);
+		if (calls)
+			return calls;
+		if (!admit(g))
+			goto overflow;
+	}
+	calls = lookup_or_try_init(&group_stats, &key, &zero);
+	if (calls)
+		return calls;
+overflow:
+	calls = array_slot(nr, abi);
+	if (!calls)
+		count_dropped();
+	return calls;
+}
+
+static __always_inline void increment(void *map, void *key)
+{
+	__u64 zero = 0, *count = lookup_or_try_init(map, key, &zero);
+
+	if (count)
+		(*count)++;
+	else
+		count_dropped();
+}
+
+static __always_inline void count_error(struct group_key *g, __u32 nr, __u32 abi, __u32 errno_)
+{
+	struct error_key key = { .group = *g, .nr = nr, .abi = abi, .errno_ = errno_ };
+	struct overflow_error_key okey = { .nr = nr, .abi = abi, .errno_ = errno_ };
+	__u64 zero = 0, *count = bpf_map_lookup_elem(&error_counts, &key);
+
+	if (!count && (!GROUPED || admit(g)))
+		count = lookup_or_try_init(&error_counts, &key, &zero);
+	if (count)
+		(*count)++;
+	else
+		increment(&overflow_errors, &okey);
+}
+
+static __always_inline void add_duration(struct bucket_stats *stats, __u64 d)
+{
+	stats->count++;
+	stats->duration_ns += d;
+	if (!stats->min_ns || d < stats->min_ns)
+		stats->min_ns = d;
+	if (d > stats->max_ns)
+		stats->max_ns = d;
+}
+
+/* Adds one measured duration to the group's histogram bucket, creating it
+ * if needed; past max_groups or a full map, to the overflow group's. */
+static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32 abi, __u64 d)
+{
+	__s16 bucket = bucket_of(d);
+	struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
+	struct overflow_bucket_key okey = { .nr = nr, .abi = abi, .bucket = bucket };
+	struct bucket_stats zero = {}, *stats = bpf_map_lookup_elem(&duration_buckets, &key);
+
+	if (!stats && (!GROUPED || admit(g)))
+		stats = lookup_or_try_init(&duration_buckets, &key, &zero);
+	if (!stats)
+		stats = lookup_or_try_init(&overflow_buckets, &okey, &zero);
+	if (stats)
+		add_duration(stats, d);
+	else
+		count_dropped();
+}
+
+/* Whether this syscall of the current task is counted at all. */
+static __always_inline bool selected(__u64 pid_tgid, long nr, __u32 abi)
+{
+	/* nr is -1 when a tracer or seccomp skipped the syscall. */
+	if (nr < 0 || (self_tgid && (pid_tgid >> 32) == self_tgid))
+		return false;
+	return syscall_selected(nr, abi) && task_selected(pid_tgid >> 32);
+}
+
+static __always_inline void count_call(__u64 pid_tgid, void *task, long nr, __u32 abi)
+{
+	struct group_key g = {};
+	__u64 *calls;
+
+	group_of(&g, pid_tgid, task);
+	calls = calls_for(&g, nr, abi);
+	if (calls)
+		(*calls)++;
+}
+
+/* Counts what a returning syscall tells: the call itself (when counted at
+ * exit), its error, its duration. start is when it entered, 0 if unknown.
+ * A timed call is counted in its histogram bucket (see duration_buckets). */
+static __always_inline void count_return(__u64 pid_tgid, void *task, long nr, __u32 abi, long ret,
+					 __u64 start, bool call)
+{
+	struct group_key g = {};
+	__u64 *calls;
+	bool failed = count_errors && ret < 0 && ret >= -MAX_ERRNO;
+	bool timed = measure_duration && start;
+
+	if (!call && !failed && !timed)
+		return;
+	group_of(&g, pid_tgid, task);
+	if (timed) {
+		record_duration(&g, nr, abi, bpf_ktime_get_ns() - start);
+	} else if (call) {
+		calls = calls_for(&g, nr, abi);
+		if (calls)
+			(*calls)++;
+	}
+	if (failed)
+		count_error(&g, nr, abi, -ret);
+}
+
+/* Records the comm of an exiting process (or thread, when grouping by
+ * thread): the name of tasks gone before the next scrape. */
+static __always_inline void record_exit(__u64 pid_tgid, __u64 start_ns)
+{
+	__u32 tid = (__u32)pid_tgid;
+	struct exited_task exited = { .start_ns = start_ns };
+
+	if (!group_by_process && !group_by_thread)
+		return;
+	if (!group_by_thread && tid != (pid_tgid >> 32))
+		return;
+	bpf_get_current_comm(exited.comm, sizeof(exited.comm));
+	bpf_map_update_elem(&exited_tasks, &tid, &exited, BPF_ANY);
+}
+
+#endif

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Counting at sys_enter, for the hooks without BTF (raw_tracepoint,
+ * tracepoint): they cannot read a task's start time, so a reused pid is not
+ * told apart from the process that had it, and a call is counted as it
+ * enters, since the exit cannot always tell which call returns. */
+#ifndef ENTRY_COUNTING_BPF_H
+#define ENTRY_COUNTING_BPF_H
+
+static __always_inline __u64 start_time_of(void *task, bool thread)
+{
+	return 0;
+}
+
+#include "count.bpf.h"
+
+/* The syscall each thread is in, by thread id; an exiting thread deletes
+ * its entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, struct inflight);
+} inflight_syscalls SEC(".maps");
+
+/* Counts the call; if it is timed, records when it entered, by thread id. */
+static __always_inline void enter(__u64 pid_tgid, long nr, __u32 abi)
+{
+	__u32 tid = (__u32)pid_tgid;
+
+	if (!selected(pid_tgid, nr, abi))
+		return;
+	if (count_calls)
+		count_call(pid_tgid, 0, nr, abi);
+	if (measure_duration && !is_sigreturn(nr, abi)) {
+		struct inflight entry = { .start_ns = bpf_ktime_get_ns(), .nr = nr, .abi = abi };
+
+		bpf_map_update_elem(&inflight_syscalls, &tid, &entry, BPF_ANY);
+	}
+}
+
+static __always_inline void leave(__u64 pid_tgid, long nr, __u32 abi, long ret)
+{
+	__u32 tid = (__u32)pid_tgid;
+	__u64 start = 0;
+	bool exec = ret == 0 && maybe_execve(nr);
+
+	if (nr < 0 || (!exec && !selected(pid_tgid, nr, abi)))
+		return;
+	if (measure_duration)
+		start = take_entry(bpf_map_lookup_elem(&inflight_syscalls, &tid), &nr, &abi, exec);
+	if (exec && !selected(pid_tgid, nr, abi))
+		return;
+	count_return(pid_tgid, 0, nr, abi, ret, start, false);
+}
+
+static __always_inline void task_exit(__u64 pid_tgid)
+{
+	__u32 tid = (__u32)pid_tgid;
+
+	/* A later thread with this id must not find this one's start time. */
+	if (measure_duration)
+		bpf_map_delete_elem(&inflight_syscalls, &tid);
+	record_exit(pid_tgid, 0);
+}
+
+#endif
