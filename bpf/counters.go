@@ -19,7 +19,7 @@ import (
 // Counters is the set of loaded and attached programs and their maps.
 type Counters struct {
 	opts       Options
-	hook       Hook
+	hook       hookSpec
 	unusable   []error // why hooks tried before this one did not work
 	objs       syscallsObjects
 	links      []link.Link
@@ -54,9 +54,13 @@ func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error)
 		return nil, fmt.Errorf("counting possible CPUs: %w", err)
 	}
 
-	hooks := []Hook{opts.Hook}
-	if opts.Hook == HookAuto {
-		hooks = Hooks
+	hooks := hookSpecs
+	if opts.Hook != HookAuto {
+		h, err := specOf(opts.Hook)
+		if err != nil {
+			return nil, err
+		}
+		hooks = []hookSpec{*h}
 	}
 	var unusable []error
 	for _, hook := range hooks {
@@ -74,17 +78,17 @@ func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error)
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.As(err, &fe) || len(hooks) == 1 {
 			return nil, err
 		}
-		unusable = append(unusable, fmt.Errorf("%s: %w", hook, err))
+		unusable = append(unusable, fmt.Errorf("%s: %w", hook.hook, err))
 	}
 	return nil, fmt.Errorf("no way of hooking the syscall path works on this kernel: %w", errors.Join(unusable...))
 }
 
 // loadHook loads and attaches the programs built for hook.
-func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOptions) (*Counters, error) {
-	if err := checkHook(hook, opts); err != nil {
+func loadHook(opts Options, hook hookSpec, cpus int, loadOpts *ebpf.CollectionOptions) (*Counters, error) {
+	if err := hook.check(opts); err != nil {
 		return nil, err
 	}
-	spec, err := specFor(hook)
+	spec, err := hook.load()
 	if err != nil {
 		return nil, err
 	}
@@ -109,29 +113,17 @@ func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOption
 	return c, nil
 }
 
-// specFor returns the programs built for a hook; all builds share names,
-// so each loads into the same syscallsObjects.
-func specFor(hook Hook) (*ebpf.CollectionSpec, error) {
-	switch hook {
-	case HookTPBTF:
-		return loadSyscalls()
-	case HookRawTracepoint:
-		return loadSyscallsRawTP()
-	case HookTracepoint:
-		return loadSyscallsTracepoint()
-	}
-	return nil, fmt.Errorf("unknown hook %q (want one of %v)", hook, Hooks)
-}
-
 // Hook is how the programs hook the syscall path.
-func (c *Counters) Hook() Hook { return c.hook }
+func (c *Counters) Hook() Hook { return c.hook.hook }
 
 // UnusableHooks says why the hooks tried before Hook did not work.
 func (c *Counters) UnusableHooks() []error { return c.unusable }
 
-// countsAtExit: with BTF, one program at sys_exit counts calls and errors;
-// without, calls are counted at sys_enter.
-func (c *Counters) countsAtExit() bool { return c.hook == HookTPBTF }
+func (c *Counters) countsAtExit() bool { return c.hook.countsAtExit }
+
+// TellsReusedPIDsApart says whether groups are keyed by the task's start
+// time, so that a process with a reused pid never inherits counts.
+func (c *Counters) TellsReusedPIDsApart() bool { return c.hook.knowsStartTimes }
 
 func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 	f := opts.Filter
@@ -180,7 +172,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 // feature holds no kernel memory either. Per-CPU hashes preallocate a value
 // per possible CPU for every entry: sizes trade exactness of attribution
 // (the rest goes to the overflow group) against memory.
-func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook Hook) {
+func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook hookSpec) {
 	maxEntries := func(name string, n uint32) { spec.Maps[name].MaxEntries = max(n, 1) }
 	if opts.grouped() {
 		maxEntries(syscallsMapGroups, opts.MaxGroups)
@@ -213,7 +205,7 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook Hook) {
 	maxEntries(syscallsMapFilterCgroupSet, uint32(len(opts.Filter.CgroupDirs)))
 	// Counting at exit, the entry records also remember how an execve
 	// entered (see is_execve in abi.bpf.h).
-	if !opts.MeasureDuration && !(hook == HookTPBTF && opts.CountCalls) {
+	if !opts.MeasureDuration && !(hook.countsAtExit && opts.CountCalls) {
 		// The programs still reference the map, so it must exist; a tiny
 		// plain hash also works on kernels without task storage.
 		inflight := spec.Maps[syscallsMapInflightSyscalls]
@@ -280,18 +272,9 @@ func (c *Counters) attach() error {
 		if !h.needed {
 			continue
 		}
-		var l link.Link
-		var err error
-		switch c.hook {
-		case HookTPBTF:
-			l, err = link.AttachTracing(link.TracingOptions{Program: h.prog})
-		case HookRawTracepoint:
-			l, err = link.AttachRawTracepoint(link.RawTracepointOptions{Name: h.tracepoint, Program: h.prog})
-		case HookTracepoint:
-			l, err = link.Tracepoint(h.group, h.tracepoint, h.prog, nil)
-		}
+		l, err := c.hook.attach(h.group, h.tracepoint, h.prog)
 		if err != nil {
-			return fmt.Errorf("attaching to %s %s: %w", c.hook, h.tracepoint, privilegeHint(tracefsHint(err)))
+			return fmt.Errorf("attaching to %s %s: %w", c.hook.hook, h.tracepoint, privilegeHint(tracefsHint(err)))
 		}
 		c.links = append(c.links, l)
 	}

@@ -164,3 +164,11 @@ func TestFallbacksNeedNoKernelBTF(t *testing.T) {
 		})
 	}
 }
+
+// Every hook HookAuto may pick has its entry in the table, in that order.
+func TestHookTableFollowsHooks(t *testing.T) {
+	require.Len(t, hookSpecs, len(Hooks))
+	for i, h := range Hooks {
+		assert.Equal(t, h, hookSpecs[i].hook)
+	}
+}

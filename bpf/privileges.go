@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/cilium/ebpf"
-	"github.com/cilium/ebpf/asm"
 	"github.com/cilium/ebpf/features"
 	"golang.org/x/sys/unix"
 )
@@ -86,43 +85,6 @@ func checkKernel(opts Options) error {
 	}
 	return nil
 }
-
-// checkHook probes what one hook needs.
-func checkHook(hook Hook, opts Options) error {
-	switch hook {
-	case HookTPBTF:
-		if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-			return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)", err)
-		}
-		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
-			return kernelError("bpf_get_current_task_btf (Linux 5.11+)", err)
-		}
-		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnTaskPtRegs); err != nil {
-			return kernelError("bpf_task_pt_regs (Linux 5.15+)", err)
-		}
-		if opts.MeasureDuration {
-			if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
-				return kernelError("BPF task storage (Linux 5.11+)", err)
-			}
-		}
-	case HookRawTracepoint:
-		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnProbeReadKernel); err != nil {
-			return kernelError("raw tracepoint programs with bpf_probe_read_kernel (Linux 5.5+)", err)
-		}
-	case HookTracepoint:
-		if err := features.HaveProgramType(ebpf.TracePoint); err != nil {
-			return kernelError("tracepoint programs", err)
-		}
-		if err := tracefsMounted(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// errNoTracefs advises how to make classic tracepoints attachable.
-var errNoTracefs = errors.New("tracefs is not mounted: classic tracepoints need it " +
-	"(mount it with `mount -t tracefs tracefs /sys/kernel/tracing`, or in a container mount the host's /sys/kernel/tracing)")
 
 // tracefsMounted looks where the tracepoint attach does for the syscall
 // tracepoints' ids.

@@ -132,8 +132,11 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("duration.max_scale: %d is out of range: it must be between 0 and %d", c.Duration.MaxScale, bpf.MaxDurationScale))
 	}
 	if c.Hook != hookAuto && !slices.Contains(bpf.Hooks, bpf.Hook(c.Hook)) {
-		errs = append(errs, fmt.Errorf("hook: unknown value %q (valid values: %s, %s, %s, %s)", c.Hook, hookAuto,
-			bpf.HookTPBTF, bpf.HookRawTracepoint, bpf.HookTracepoint))
+		valid := []string{hookAuto}
+		for _, h := range bpf.Hooks {
+			valid = append(valid, string(h))
+		}
+		errs = append(errs, fmt.Errorf("hook: unknown value %q (valid values: %s)", c.Hook, strings.Join(valid, ", ")))
 	}
 	errs = append(errs, c.Filter.validate()...)
 	return errors.Join(errs...)

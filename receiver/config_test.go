@@ -126,7 +126,7 @@ func TestLoadConfigFull(t *testing.T) {
 	assert.True(t, cfg.ResourceAttributes.ProcessExecutableName.Enabled, "not mentioned: stays enabled")
 }
 
-// TestLoadConfigAllOptions: every issue-3 option decodes and validates.
+// TestLoadConfigAllOptions: every group_by, filter and bound option decodes and validates.
 func TestLoadConfigAllOptions(t *testing.T) {
 	cfg, uerr, verr := loadConfig(t, "all_groups")
 	require.NoError(t, uerr)

@@ -1,0 +1,102 @@
+//go:build linux && (amd64 || arm64)
+
+package bpf
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/cilium/ebpf"
+	"github.com/cilium/ebpf/asm"
+	"github.com/cilium/ebpf/features"
+	"github.com/cilium/ebpf/link"
+)
+
+// hookSpec is everything that differs between the ways of hooking the
+// syscall path. Every place that depends on the hook reads it from here.
+type hookSpec struct {
+	hook Hook
+	// load returns the programs built for the hook. All builds define the
+	// same maps and programs, so each loads into syscallsObjects.
+	load func() (*ebpf.CollectionSpec, error)
+	// check says what the kernel lacks for the hook, in words an operator
+	// can act on, before loading anything.
+	check func(Options) error
+	// attach links a program to the tracepoint group/name.
+	attach func(group, name string, prog *ebpf.Program) (link.Link, error)
+	// countsAtExit: one program at sys_exit counts calls and errors, and a
+	// timed call is counted only in its duration bucket. Otherwise calls
+	// are counted at sys_enter.
+	countsAtExit bool
+	// knowsStartTimes: the programs read tasks' start times, so a reused
+	// pid makes a new group.
+	knowsStartTimes bool
+}
+
+// hookSpecs are the hooks in the order HookAuto tries them: the cheapest
+// and most exact first.
+var hookSpecs = []hookSpec{
+	{
+		hook: HookTPBTF, load: loadSyscalls, check: checkTPBTF,
+		attach: func(_, _ string, prog *ebpf.Program) (link.Link, error) {
+			return link.AttachTracing(link.TracingOptions{Program: prog})
+		},
+		countsAtExit: true, knowsStartTimes: true,
+	},
+	{
+		hook: HookRawTracepoint, load: loadSyscallsRawTP,
+		check: func(Options) error {
+			if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnProbeReadKernel); err != nil {
+				return kernelError("raw tracepoint programs with bpf_probe_read_kernel (Linux 5.5+)", err)
+			}
+			return nil
+		},
+		attach: func(_, name string, prog *ebpf.Program) (link.Link, error) {
+			return link.AttachRawTracepoint(link.RawTracepointOptions{Name: name, Program: prog})
+		},
+	},
+	{
+		hook: HookTracepoint, load: loadSyscallsTracepoint,
+		check: func(Options) error {
+			if err := features.HaveProgramType(ebpf.TracePoint); err != nil {
+				return kernelError("tracepoint programs", err)
+			}
+			return tracefsMounted()
+		},
+		attach: func(group, name string, prog *ebpf.Program) (link.Link, error) {
+			return link.Tracepoint(group, name, prog, nil)
+		},
+	},
+}
+
+func specOf(hook Hook) (*hookSpec, error) {
+	for i := range hookSpecs {
+		if hookSpecs[i].hook == hook {
+			return &hookSpecs[i], nil
+		}
+	}
+	return nil, fmt.Errorf("unknown hook %q (want one of %v)", hook, Hooks)
+}
+
+func checkTPBTF(opts Options) error {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)", err)
+	}
+	if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
+		return kernelError("bpf_get_current_task_btf (Linux 5.11+)", err)
+	}
+	if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnTaskPtRegs); err != nil {
+		return kernelError("bpf_task_pt_regs (Linux 5.15+)", err)
+	}
+	if opts.MeasureDuration {
+		if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
+			return kernelError("BPF task storage (Linux 5.11+)", err)
+		}
+	}
+	return nil
+}
+
+// errNoTracefs advises how to make classic tracepoints attachable.
+var errNoTracefs = errors.New("tracefs is not mounted: classic tracepoints need it " +
+	"(mount it with `mount -t tracefs tracefs /sys/kernel/tracing`, or in a container mount the host's /sys/kernel/tracing)")
