@@ -83,3 +83,158 @@ func iterate[K any, V any](m *ebpf.Map, perCPU bool, fn func(K, []V)) error {
 	}
 	return nil
 }
+
+// ReadCounts returns the current totals of every counter, summed over CPUs.
+func (c *Counters) ReadCounts() (*Counts, error) {
+	// Sized like the last snapshot: growing maps of ten thousands of keys
+	// from empty was a third of the read.
+	counts := &Counts{
+		Syscalls:  make(map[SyscallKey]Stats, c.lastSize.syscalls),
+		Errors:    make(map[ErrorKey]uint64, c.lastSize.errors),
+		Durations: make(map[SyscallKey]Buckets, c.lastSize.durations),
+	}
+	defer func() {
+		c.lastSize.syscalls, c.lastSize.errors, c.lastSize.durations = len(counts.Syscalls), len(counts.Errors), len(counts.Durations)
+	}()
+	addCalls := func(key SyscallKey, perCPU []uint64) {
+		if n := sum(perCPU); n > 0 {
+			s := counts.Syscalls[key]
+			s.Calls += n
+			counts.Syscalls[key] = s
+		}
+	}
+	// A bucket's durations; with calls counted at exit, its count is also
+	// the calls that were timed (they are counted nowhere else).
+	timedCalls := c.countsAtExit() && c.opts.CountCalls
+	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketStats) {
+		var b syscallsBucketStats
+		for _, v := range perCPU {
+			if v.Count == 0 {
+				continue
+			}
+			if b.Count == 0 || v.MinNs < b.MinNs {
+				b.MinNs = v.MinNs
+			}
+			b.Count += v.Count
+			b.DurationNs += v.DurationNs
+			b.MaxNs = max(b.MaxNs, v.MaxNs)
+		}
+		if b.Count == 0 {
+			return
+		}
+		s := counts.Syscalls[key]
+		if timedCalls {
+			s.Calls += b.Count
+		}
+		if s.MinNs == 0 || b.MinNs < s.MinNs {
+			s.MinNs = b.MinNs
+		}
+		s.DurationNs += b.DurationNs
+		s.MaxNs = max(s.MaxNs, b.MaxNs)
+		counts.Syscalls[key] = s
+		if counts.Durations[key] == nil {
+			counts.Durations[key] = Buckets{}
+		}
+		counts.Durations[key][int32(bucket)] += b.Count
+	}
+	addError := func(key ErrorKey, perCPU []uint64) {
+		if n := sum(perCPU); n > 0 {
+			counts.Errors[key] += n
+		}
+	}
+	// The array holds the host's counts, or the overflow group's.
+	arrayGroup := Group{}
+	if c.opts.grouped() {
+		arrayGroup = OverflowGroup
+	}
+
+	err := errors.Join(
+		readMap(c.objs.ArrayStats, c.cpus, func(i uint32, v []uint64) {
+			addCalls(SyscallKey{Group: arrayGroup, Nr: i % SyscallSlots, ABI: i / SyscallSlots}, v)
+		}),
+		readMap(c.objs.GroupStats, c.cpus, func(k syscallsSyscallKey, v []uint64) {
+			addCalls(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: k.Abi}, v)
+		}),
+		readMap(c.objs.ErrorCounts, c.cpus, func(k syscallsErrorKey, v []uint64) {
+			addError(ErrorKey{Group: group(k.Group), Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
+		}),
+		readMap(c.objs.OverflowErrors, c.cpus, func(k syscallsOverflowErrorKey, v []uint64) {
+			addError(ErrorKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
+		}),
+		readMap(c.objs.DurationBuckets, c.cpus, func(k syscallsBucketKey, v []syscallsBucketStats) {
+			addBucket(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
+		}),
+		readMap(c.objs.OverflowBuckets, c.cpus, func(k syscallsOverflowBucketKey, v []syscallsBucketStats) {
+			addBucket(SyscallKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
+		}),
+		readMap(c.objs.Groups, 1, func(k syscallsGroupKey, _ []uint8) {
+			counts.Groups = append(counts.Groups, group(k))
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("reading the counters: %w", err)
+	}
+	var dropped []uint64
+	if err := c.objs.DroppedUpdates.Lookup(uint32(0), &dropped); err != nil {
+		return nil, fmt.Errorf("reading dropped_updates: %w", err)
+	}
+	counts.Dropped = sum(dropped)
+	return counts, nil
+}
+
+// ExitedTasks returns the processes (and, when grouping by thread, the
+// threads) that exited since their entry was last forgotten, by tid.
+func (c *Counters) ExitedTasks() (map[uint32]ExitedTask, error) {
+	exited := map[uint32]ExitedTask{}
+	err := readMap(c.objs.ExitedTasks, 1, func(tid uint32, v []syscallsExitedTask) {
+		exited[tid] = ExitedTask{Comm: commString(v[0].Comm), StartNs: v[0].StartNs}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading exited_tasks: %w", err)
+	}
+	return exited, nil
+}
+
+// Forget deletes every counter of the groups that dead says have ended, and
+// the given exit records. Their totals are final once read; deleting them
+// keeps the maps from filling up as processes and cgroups come and go.
+func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []uint32) error {
+	var statKeys []syscallsSyscallKey
+	for k := range counts.Syscalls {
+		if k.Group != OverflowGroup && dead(k.Group) {
+			statKeys = append(statKeys, syscallsSyscallKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: k.ABI})
+		}
+	}
+	var errKeys []syscallsErrorKey
+	for k := range counts.Errors {
+		if k.Group != OverflowGroup && dead(k.Group) {
+			errKeys = append(errKeys, syscallsErrorKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: uint16(k.ABI), Errno: uint16(k.Errno)})
+		}
+	}
+	var bucketKeys []syscallsBucketKey
+	for k, buckets := range counts.Durations {
+		if k.Group != OverflowGroup && dead(k.Group) {
+			for b := range buckets {
+				bucketKeys = append(bucketKeys, syscallsBucketKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: uint16(k.ABI), Bucket: int16(b)})
+			}
+		}
+	}
+	var groupKeys []syscallsGroupKey
+	for _, g := range counts.Groups {
+		if dead(g) {
+			groupKeys = append(groupKeys, groupKey(g))
+		}
+	}
+	err := errors.Join(
+		deleteKeys(c.objs.GroupStats, statKeys),
+		deleteKeys(c.objs.ErrorCounts, errKeys),
+		deleteKeys(c.objs.DurationBuckets, bucketKeys),
+		deleteKeys(c.objs.Groups, groupKeys),
+		deleteKeys(c.objs.ExitedTasks, exitedTIDs),
+	)
+	if len(groupKeys) > 0 {
+		// Room for new groups again: let the programs try to admit them.
+		err = errors.Join(err, c.objs.GroupsFull.Put(uint32(0), uint32(0)))
+	}
+	return err
+}

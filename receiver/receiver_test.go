@@ -5,14 +5,11 @@ package receiver
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -24,7 +21,6 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/seed22255693/syscallsreceiver/bpf"
-	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
 
@@ -324,176 +320,4 @@ func TestDisabledMetricsAreNotCollected(t *testing.T) {
 		}
 	}
 	assert.Equal(t, map[string]bool{"sys_enter": true, "sys_exit": true, "sched_process_exit": true}, attached)
-}
-
-// TestRestartLeavesNothingLoaded starts, stops and starts the receiver again
-// and checks with bpftool that nothing of the first run stays in the kernel.
-func TestRestartLeavesNothingLoaded(t *testing.T) {
-	kerneltest.Require(t)
-	if _, err := exec.LookPath("bpftool"); err != nil {
-		t.Fatal("bpftool is needed (apt-get install bpftool; .ci/run installs it)")
-	}
-	for round := range 2 {
-		sink := new(consumertest.MetricsSink)
-		rcv, s, err := newMetricsReceiver(testConfig(), receivertest.NewNopSettings(metadata.Type), sink)
-		require.NoError(t, err)
-		require.NoError(t, rcv.Start(context.Background(), componenttest.NewNopHost()))
-		require.Eventually(t, func() bool { return len(sink.AllMetrics()) > 0 }, 10*time.Second, 10*time.Millisecond)
-
-		progs, maps := loadedObjects(t, s)
-		require.Len(t, progs, 3, "round %d", round)
-		for _, id := range progs {
-			require.Contains(t, bpftoolJSON(t, "prog", "show", "id", fmt.Sprint(id)), `"name"`)
-		}
-
-		require.NoError(t, rcv.Shutdown(context.Background()))
-		require.NoError(t, s.shutdown(context.Background()), "a second shutdown of the scraper must be harmless")
-		// Maps are freed asynchronously after their last reference goes.
-		require.Eventually(t, func() bool {
-			for _, id := range progs {
-				if bpftoolShows(t, "prog", id) {
-					return false
-				}
-			}
-			for _, id := range maps {
-				if bpftoolShows(t, "map", id) {
-					return false
-				}
-			}
-			return true
-		}, 10*time.Second, 50*time.Millisecond, "programs or maps stayed loaded after Shutdown")
-	}
-}
-
-func TestShutdownWithoutStart(t *testing.T) {
-	rcv, err := NewFactory().CreateMetrics(context.Background(), receivertest.NewNopSettings(metadata.Type), testConfig(), consumertest.NewNop())
-	require.NoError(t, err)
-	require.NoError(t, rcv.Shutdown(context.Background()))
-}
-
-// TestNamesMatchTheKernel cross-checks the generated name table with the
-// running kernel's syscall tracepoints (mounting tracefs where needed):
-// nearly every syscall the kernel has must have a name in our table.
-func TestNamesMatchTheKernel(t *testing.T) {
-	events := "/sys/kernel/tracing/events/syscalls"
-	if _, err := os.Stat(events); err != nil {
-		_ = exec.Command("mount", "-t", "tracefs", "tracefs", "/sys/kernel/tracing").Run()
-	}
-	entries, err := os.ReadDir(events)
-	if err != nil {
-		t.Skipf("this kernel has no syscall tracepoints (CONFIG_FTRACE_SYSCALLS): %v", err)
-	}
-	table := sysnames.Native()
-	var found, missing []string
-	for _, e := range entries {
-		name, ok := strings.CutPrefix(e.Name(), "sys_enter_")
-		if !ok {
-			continue
-		}
-		if nr, ok := table.Number(name); ok && table.Name(nr) == name {
-			found = append(found, name)
-		} else {
-			missing = append(missing, name)
-		}
-	}
-	t.Logf("%s: %d kernel syscalls named by our table; not in it: %v", runtime.GOARCH, len(found), missing)
-	assert.Greater(t, len(found), 250)
-	assert.Less(t, len(missing)*20, len(found), "more than 5%% of the kernel's syscalls have no name")
-}
-
-func firstDataPoint(md pmetric.Metrics) pmetric.NumberDataPoint {
-	return md.ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics().At(0).Sum().DataPoints().At(0)
-}
-
-// loadedObjects reaches into the running receiver for the kernel ids of its
-// programs and maps.
-func loadedObjects(t *testing.T, s *syscallsScraper) ([]uint32, []uint32) {
-	t.Helper()
-	require.NotNil(t, s.counters)
-	progIDs, mapIDs := s.counters.ObjectIDs()
-	var progs, maps []uint32
-	for _, id := range progIDs {
-		progs = append(progs, uint32(id))
-	}
-	for _, id := range mapIDs {
-		maps = append(maps, uint32(id))
-	}
-	return progs, maps
-}
-
-func bpftoolJSON(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := exec.Command("bpftool", append([]string{"-j"}, args...)...).CombinedOutput()
-	require.NoError(t, err, "bpftool %v: %s", args, out)
-	var v any
-	require.NoError(t, json.Unmarshal(out, &v), "bpftool printed no JSON: %s", out)
-	return string(out)
-}
-
-// bpftoolShows tells whether a program or map id is still in the kernel.
-func bpftoolShows(t *testing.T, kind string, id uint32) bool {
-	t.Helper()
-	return exec.Command("bpftool", kind, "show", "id", fmt.Sprint(id)).Run() == nil
-}
-
-// TestThousandsOfProcessesComeAndGo: 3000 short-lived processes are all
-// exported by the next scrape after they exit, named, and then nothing of
-// them stays in the kernel maps or in the receiver, so memory is bounded by
-// the live processes. The scraper is driven by hand to make this exact.
-func TestThousandsOfProcessesComeAndGo(t *testing.T) {
-	kerneltest.Require(t)
-	cfg := testConfig()
-	cfg.Filter.Comms = []string{"true"} // the test's processes, not the host's
-	s := newSyscallsScraper(cfg, receivertest.NewNopSettings(metadata.Type))
-	require.NoError(t, s.start(context.Background(), componenttest.NewNopHost()))
-	t.Cleanup(func() { require.NoError(t, s.shutdown(context.Background())) })
-
-	const n = 3000
-	pids := map[int64]bool{}
-	for range n {
-		cmd := exec.Command("/bin/true")
-		require.NoError(t, cmd.Run())
-		pids[int64(cmd.ProcessState.Pid())] = true
-	}
-
-	md, err := s.scrape(context.Background())
-	require.NoError(t, err)
-	exported := 0
-	for _, rm := range md.ResourceMetrics().All() {
-		attrs := rm.Resource().Attributes()
-		if v, _ := attrs.Get("process.pid"); pids[v.Int()] {
-			exported++
-			name, _ := attrs.Get("process.executable.name")
-			require.Equal(t, "true", name.Str(), "pid %d", v.Int())
-			_, hasPath := attrs.Get("process.executable.path")
-			require.False(t, hasPath, "an exited process has no path")
-		}
-	}
-	assert.Equal(t, n, exported, "every short-lived process is exported after it exits")
-
-	counts, err := s.counters.ReadCounts()
-	require.NoError(t, err)
-	for k := range counts.Syscalls {
-		require.False(t, pids[int64(k.Group.TGID)], "pid %d still has counters in the kernel", k.Group.TGID)
-	}
-	for _, g := range counts.Groups {
-		require.False(t, pids[int64(g.TGID)], "pid %d still in the group map", g.TGID)
-	}
-	exited, err := s.counters.ExitedTasks()
-	require.NoError(t, err)
-	for tgid := range exited {
-		require.False(t, pids[int64(tgid)], "pid %d still in exited_processes", tgid)
-	}
-	for g := range s.known {
-		require.False(t, pids[int64(g.TGID)], "pid %d still remembered", g.TGID)
-	}
-	t.Logf("after %d processes: %d kernel counters, %d remembered processes, %d exit records",
-		n, len(counts.Syscalls), len(s.known), len(exited))
-
-	md, err = s.scrape(context.Background())
-	require.NoError(t, err)
-	for _, rm := range md.ResourceMetrics().All() {
-		v, _ := rm.Resource().Attributes().Get("process.pid")
-		require.False(t, pids[v.Int()], "pid %d exported again", v.Int())
-	}
 }
