@@ -20,7 +20,6 @@ type processInfo struct {
 	Exe        string
 	PPID       int64  // 0 when unknown
 	StartTicks uint64 // start time in clock ticks since boot (/proc/PID/stat field 22)
-	Alive      bool
 }
 
 // readProcess reads a live process's metadata from procfs; ok is false when
@@ -32,7 +31,6 @@ func readProcess(procfs string, tgid uint32) (info processInfo, ok bool) {
 	if !ok {
 		return processInfo{}, false
 	}
-	info.Alive = true
 	// Fails for zombies and, without CAP_SYS_PTRACE, for other users'
 	// processes: the attribute is then left out.
 	if exe, err := os.Readlink(filepath.Join(dir, "exe")); err == nil {
