@@ -215,8 +215,14 @@ static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32
 static __always_inline bool selected(__u64 pid_tgid, long nr, __u32 abi)
 {
 	/* nr is -1 when a tracer or seccomp skipped the syscall. */
-	if (nr < 0 || (self_tgid && (pid_tgid >> 32) == self_tgid))
+	if (nr < 0)
 		return false;
+	if (exclude_process) {
+		__u32 zero = 0, *tgid = bpf_map_lookup_elem(&excluded_tgid, &zero);
+
+		if (tgid && *tgid == (pid_tgid >> 32))
+			return false;
+	}
 	return syscall_selected(nr, abi) && task_selected(pid_tgid >> 32);
 }
 

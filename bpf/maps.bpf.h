@@ -9,7 +9,7 @@
 /* Set by the loader before the programs are loaded. Being constants, the
  * verifier prunes the branches of every feature that is switched off, so
  * what is disabled costs nothing at run time. */
-volatile const __u32 self_tgid = 0; /* excluded process, 0 = none */
+volatile const bool exclude_process = false; /* see excluded_tgid */
 volatile const bool group_by_process = false;
 volatile const bool group_by_thread = false;
 volatile const bool group_by_cgroup = false;
@@ -107,6 +107,16 @@ struct {
 	__type(key, __u32);
 	__type(value, struct exited_task);
 } exited_tasks SEC(".maps");
+
+/* The process whose syscalls are not counted (the collector itself). A
+ * map, not a constant, so that a collector adopting pinned programs can
+ * name itself. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} excluded_tgid SEC(".maps");
 
 /* Counter updates lost because every fallback map was full. */
 struct {

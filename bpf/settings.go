@@ -32,7 +32,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 		syscallsVarCountCalls:        opts.CountCalls,
 		syscallsVarCountErrors:       opts.CountErrors,
 		syscallsVarMeasureDuration:   opts.MeasureDuration,
-		syscallsVarSelfTgid:          opts.ExcludeTGID,
+		syscallsVarExcludeProcess:    opts.ExcludeTGID != 0,
 		syscallsVarFilterPids:        len(f.PIDs) > 0,
 		syscallsVarFilterComms:       len(f.Comms) > 0,
 		syscallsVarFilterCgroupCount: uint32(len(f.CgroupDirs)),
@@ -105,6 +105,9 @@ type filterError struct{ error }
 func (e *filterError) Unwrap() error { return e.error }
 
 func (c *Counters) fillFilters() error {
+	if err := c.setExcluded(c.opts.ExcludeTGID); err != nil {
+		return err
+	}
 	one := uint8(1)
 	for _, pid := range c.opts.Filter.PIDs {
 		if err := c.objs.FilterPidSet.Put(pid, one); err != nil {
@@ -131,6 +134,14 @@ func (c *Counters) fillFilters() error {
 		if err != nil {
 			return &filterError{fmt.Errorf("filter cgroup %s (must be a cgroup v2 directory): %w", dir, err)}
 		}
+	}
+	return nil
+}
+
+// setExcluded names the process whose syscalls are not counted.
+func (c *Counters) setExcluded(tgid uint32) error {
+	if err := c.objs.ExcludedTgid.Put(uint32(0), tgid); err != nil {
+		return fmt.Errorf("excluding process %d: %w", tgid, err)
 	}
 	return nil
 }

@@ -87,6 +87,7 @@ const (
 	syscallsMapDroppedUpdates    = "dropped_updates"
 	syscallsMapDurationBuckets   = "duration_buckets"
 	syscallsMapErrorCounts       = "error_counts"
+	syscallsMapExcludedTgid      = "excluded_tgid"
 	syscallsMapExitedTasks       = "exited_tasks"
 	syscallsMapFilterCgroupSet   = "filter_cgroup_set"
 	syscallsMapFilterCommSet     = "filter_comm_set"
@@ -105,6 +106,7 @@ const (
 	syscallsVarCountCalls        = "count_calls"
 	syscallsVarCountErrors       = "count_errors"
 	syscallsVarDurationBounds    = "duration_bounds"
+	syscallsVarExcludeProcess    = "exclude_process"
 	syscallsVarFilterCgroupCount = "filter_cgroup_count"
 	syscallsVarFilterComms       = "filter_comms"
 	syscallsVarFilterPids        = "filter_pids"
@@ -114,7 +116,6 @@ const (
 	syscallsVarGroupByProcess    = "group_by_process"
 	syscallsVarGroupByThread     = "group_by_thread"
 	syscallsVarMeasureDuration   = "measure_duration"
-	syscallsVarSelfTgid          = "self_tgid"
 	syscallsVarSyscallMask       = "syscall_mask"
 )
 
@@ -173,6 +174,7 @@ type syscallsMapSpecs struct {
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
+	ExcludedTgid     *ebpf.MapSpec `ebpf:"excluded_tgid"`
 	ExitedTasks      *ebpf.MapSpec `ebpf:"exited_tasks"`
 	FilterCgroupSet  *ebpf.MapSpec `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.MapSpec `ebpf:"filter_comm_set"`
@@ -194,6 +196,7 @@ type syscallsVariableSpecs struct {
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
 	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
 	DurationBounds    *ebpf.VariableSpec `ebpf:"duration_bounds"`
+	ExcludeProcess    *ebpf.VariableSpec `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
 	FilterPids        *ebpf.VariableSpec `ebpf:"filter_pids"`
@@ -203,7 +206,6 @@ type syscallsVariableSpecs struct {
 	GroupByProcess    *ebpf.VariableSpec `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.VariableSpec `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.VariableSpec `ebpf:"measure_duration"`
-	SelfTgid          *ebpf.VariableSpec `ebpf:"self_tgid"`
 	SyscallMask       *ebpf.VariableSpec `ebpf:"syscall_mask"`
 }
 
@@ -231,6 +233,7 @@ type syscallsMaps struct {
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
+	ExcludedTgid     *ebpf.Map `ebpf:"excluded_tgid"`
 	ExitedTasks      *ebpf.Map `ebpf:"exited_tasks"`
 	FilterCgroupSet  *ebpf.Map `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.Map `ebpf:"filter_comm_set"`
@@ -249,6 +252,7 @@ func (m *syscallsMaps) Close() error {
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,
+		m.ExcludedTgid,
 		m.ExitedTasks,
 		m.FilterCgroupSet,
 		m.FilterCommSet,
@@ -271,6 +275,7 @@ type syscallsVariables struct {
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
 	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
 	DurationBounds    *ebpf.Variable `ebpf:"duration_bounds"`
+	ExcludeProcess    *ebpf.Variable `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`
 	FilterPids        *ebpf.Variable `ebpf:"filter_pids"`
@@ -280,7 +285,6 @@ type syscallsVariables struct {
 	GroupByProcess    *ebpf.Variable `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.Variable `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.Variable `ebpf:"measure_duration"`
-	SelfTgid          *ebpf.Variable `ebpf:"self_tgid"`
 	SyscallMask       *ebpf.Variable `ebpf:"syscall_mask"`
 }
 

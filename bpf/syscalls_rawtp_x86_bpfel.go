@@ -20,6 +20,7 @@ const (
 	syscallsRawTPMapDroppedUpdates    = "dropped_updates"
 	syscallsRawTPMapDurationBuckets   = "duration_buckets"
 	syscallsRawTPMapErrorCounts       = "error_counts"
+	syscallsRawTPMapExcludedTgid      = "excluded_tgid"
 	syscallsRawTPMapExitedTasks       = "exited_tasks"
 	syscallsRawTPMapFilterCgroupSet   = "filter_cgroup_set"
 	syscallsRawTPMapFilterCommSet     = "filter_comm_set"
@@ -38,6 +39,7 @@ const (
 	syscallsRawTPVarCountCalls        = "count_calls"
 	syscallsRawTPVarCountErrors       = "count_errors"
 	syscallsRawTPVarDurationBounds    = "duration_bounds"
+	syscallsRawTPVarExcludeProcess    = "exclude_process"
 	syscallsRawTPVarFilterCgroupCount = "filter_cgroup_count"
 	syscallsRawTPVarFilterComms       = "filter_comms"
 	syscallsRawTPVarFilterPids        = "filter_pids"
@@ -47,7 +49,6 @@ const (
 	syscallsRawTPVarGroupByProcess    = "group_by_process"
 	syscallsRawTPVarGroupByThread     = "group_by_thread"
 	syscallsRawTPVarMeasureDuration   = "measure_duration"
-	syscallsRawTPVarSelfTgid          = "self_tgid"
 	syscallsRawTPVarSyscallMask       = "syscall_mask"
 )
 
@@ -106,6 +107,7 @@ type syscallsRawTPMapSpecs struct {
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
+	ExcludedTgid     *ebpf.MapSpec `ebpf:"excluded_tgid"`
 	ExitedTasks      *ebpf.MapSpec `ebpf:"exited_tasks"`
 	FilterCgroupSet  *ebpf.MapSpec `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.MapSpec `ebpf:"filter_comm_set"`
@@ -127,6 +129,7 @@ type syscallsRawTPVariableSpecs struct {
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
 	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
 	DurationBounds    *ebpf.VariableSpec `ebpf:"duration_bounds"`
+	ExcludeProcess    *ebpf.VariableSpec `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
 	FilterPids        *ebpf.VariableSpec `ebpf:"filter_pids"`
@@ -136,7 +139,6 @@ type syscallsRawTPVariableSpecs struct {
 	GroupByProcess    *ebpf.VariableSpec `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.VariableSpec `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.VariableSpec `ebpf:"measure_duration"`
-	SelfTgid          *ebpf.VariableSpec `ebpf:"self_tgid"`
 	SyscallMask       *ebpf.VariableSpec `ebpf:"syscall_mask"`
 }
 
@@ -164,6 +166,7 @@ type syscallsRawTPMaps struct {
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
+	ExcludedTgid     *ebpf.Map `ebpf:"excluded_tgid"`
 	ExitedTasks      *ebpf.Map `ebpf:"exited_tasks"`
 	FilterCgroupSet  *ebpf.Map `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.Map `ebpf:"filter_comm_set"`
@@ -182,6 +185,7 @@ func (m *syscallsRawTPMaps) Close() error {
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,
+		m.ExcludedTgid,
 		m.ExitedTasks,
 		m.FilterCgroupSet,
 		m.FilterCommSet,
@@ -204,6 +208,7 @@ type syscallsRawTPVariables struct {
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
 	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
 	DurationBounds    *ebpf.Variable `ebpf:"duration_bounds"`
+	ExcludeProcess    *ebpf.Variable `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`
 	FilterPids        *ebpf.Variable `ebpf:"filter_pids"`
@@ -213,7 +218,6 @@ type syscallsRawTPVariables struct {
 	GroupByProcess    *ebpf.Variable `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.Variable `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.Variable `ebpf:"measure_duration"`
-	SelfTgid          *ebpf.Variable `ebpf:"self_tgid"`
 	SyscallMask       *ebpf.Variable `ebpf:"syscall_mask"`
 }
 
