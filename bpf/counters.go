@@ -5,6 +5,7 @@ package bpf
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"time"
 
@@ -21,7 +22,11 @@ type Counters struct {
 	unusable   []error // why hooks tried before this one did not work
 	objs       syscallsObjects
 	links      []link.Link
+	linkNames  []string // the tracepoint of each link
 	attachedAt time.Time
+	pinned     bool   // kept in bpffs at Options.PinPath after Close
+	adopted    bool   // taken over from the pins of an earlier Load
+	replaced   string // why pins found at Options.PinPath were replaced
 	cpus       int
 	lastSize   struct{ syscalls, errors, durations int } // of the last snapshot
 }
@@ -52,6 +57,17 @@ func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error)
 		return nil, fmt.Errorf("counting possible CPUs: %w", err)
 	}
 
+	var pins *pinState
+	var replaced string
+	if opts.PinPath != "" {
+		if err := checkPinPath(opts.PinPath); err != nil {
+			return nil, err
+		}
+		if pins, err = readPinState(opts.PinPath); err != nil {
+			replaced = err.Error()
+			pins = nil
+		}
+	}
 	hooks := hookSpecs
 	if opts.Hook != HookAuto {
 		h, err := specOf(opts.Hook)
@@ -59,10 +75,15 @@ func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error)
 			return nil, err
 		}
 		hooks = []hookSpec{*h}
+	} else if pins != nil {
+		// The hook that counts now, if this kernel still has it.
+		if h, err := specOf(pins.Hook); err == nil {
+			hooks = append([]hookSpec{*h}, hooks...)
+		}
 	}
 	var unusable []error
 	for _, hook := range hooks {
-		c, err := loadHook(opts, hook, cpus, loadOpts)
+		c, err := loadHook(opts, hook, cpus, loadOpts, &pins, &replaced)
 		if err == nil {
 			c.unusable = unusable
 			// Loading parsed the kernel's BTF (megabytes, partly an mmap of
@@ -82,7 +103,10 @@ func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error)
 }
 
 // loadHook loads and attaches the programs built for hook.
-func loadHook(opts Options, hook hookSpec, cpus int, loadOpts *ebpf.CollectionOptions) (*Counters, error) {
+// With Options.PinPath, it adopts the pins there when they were made of
+// the same programs and options (*pins), and otherwise replaces them,
+// saying why in *replaced.
+func loadHook(opts Options, hook hookSpec, cpus int, loadOpts *ebpf.CollectionOptions, pins **pinState, replaced *string) (*Counters, error) {
 	if err := hook.check(opts); err != nil {
 		return nil, err
 	}
@@ -95,21 +119,72 @@ func loadHook(opts Options, hook hookSpec, cpus int, loadOpts *ebpf.CollectionOp
 	}
 	sizeMaps(spec, opts, hook)
 
-	c := &Counters{opts: opts, hook: hook, cpus: cpus}
+	if *pins != nil {
+		why := whyNotAdopt(*pins, opts, hook)
+		if why == "" {
+			c, err := adopt(opts, hook, spec, *pins, cpus)
+			if err == nil {
+				return c, nil
+			}
+			why = err.Error()
+		}
+		if err := RemovePins(opts.PinPath); err != nil {
+			return nil, err
+		}
+		*pins, *replaced = nil, why
+	}
+	c := &Counters{opts: opts, hook: hook, cpus: cpus, replaced: *replaced}
+	if opts.PinPath != "" {
+		if err := os.MkdirAll(dir(opts, "maps"), 0o700); err != nil {
+			return nil, fmt.Errorf("pin_path: %w", err)
+		}
+		pinMaps(spec)
+		withPins := ebpf.CollectionOptions{}
+		if loadOpts != nil {
+			withPins = *loadOpts
+		}
+		withPins.Maps.PinPath = dir(opts, "maps")
+		loadOpts, c.pinned = &withPins, true
+	}
 	if err := spec.LoadAndAssign(&c.objs, loadOpts); err != nil {
+		c.removeFreshPins()
 		return nil, loadError(err)
 	}
 	if err := c.fillFilters(); err != nil {
 		_ = c.Close()
+		c.removeFreshPins()
 		return nil, err
 	}
 	if err := c.attach(); err != nil {
 		_ = c.Close()
+		c.removeFreshPins()
 		return nil, err
 	}
 	c.attachedAt = time.Now()
+	if c.pinned {
+		if err := c.pinProgramsAndLinks(); err != nil {
+			_ = c.Close()
+			c.removeFreshPins()
+			return nil, fmt.Errorf("pin_path: %w", err)
+		}
+	}
 	return c, nil
 }
+
+// removeFreshPins undoes the pins of a load that failed.
+func (c *Counters) removeFreshPins() {
+	if c.pinned {
+		_ = RemovePins(c.opts.PinPath)
+	}
+}
+
+// Adopted says whether Load took over counting that never stopped, pinned
+// by an earlier Load with the same options: AttachedAt is then that Load's.
+func (c *Counters) Adopted() bool { return c.adopted }
+
+// ReplacedPins says why the pins found at Options.PinPath were replaced
+// ("" if there were none, or they were adopted).
+func (c *Counters) ReplacedPins() string { return c.replaced }
 
 // Hook is how the programs hook the syscall path.
 func (c *Counters) Hook() Hook { return c.hook.hook }
@@ -151,6 +226,7 @@ func (c *Counters) attach() error {
 			return fmt.Errorf("attaching to %s %s: %w", c.hook.hook, h.tracepoint, privilegeHint(tracefsHint(err)))
 		}
 		c.links = append(c.links, l)
+		c.linkNames = append(c.linkNames, h.tracepoint)
 	}
 	return nil
 }
@@ -185,7 +261,8 @@ func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 }
 
 // Close detaches every program and releases every map. It is safe to call
-// more than once.
+// more than once. Pinned programs stay attached, and their maps counting,
+// until RemovePins.
 func (c *Counters) Close() error {
 	var errs []error
 	for _, l := range c.links {

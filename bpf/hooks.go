@@ -20,6 +20,9 @@ type hookSpec struct {
 	// load returns the programs built for the hook. All builds define the
 	// same maps and programs, so each loads into syscallsObjects.
 	load func() (*ebpf.CollectionSpec, error)
+	// object is the compiled program, whose digest tells pinned programs
+	// of another version apart.
+	object func() []byte
 	// check says what the kernel lacks for the hook, in words an operator
 	// can act on, before loading anything.
 	check func(Options) error
@@ -38,14 +41,14 @@ type hookSpec struct {
 // and most exact first.
 var hookSpecs = []hookSpec{
 	{
-		hook: HookTPBTF, load: loadSyscalls, check: checkTPBTF,
+		hook: HookTPBTF, load: loadSyscalls, object: func() []byte { return _SyscallsBytes }, check: checkTPBTF,
 		attach: func(_, _ string, prog *ebpf.Program) (link.Link, error) {
 			return link.AttachTracing(link.TracingOptions{Program: prog})
 		},
 		countsAtExit: true, knowsStartTimes: true,
 	},
 	{
-		hook: HookRawTracepoint, load: loadSyscallsRawTP,
+		hook: HookRawTracepoint, load: loadSyscallsRawTP, object: func() []byte { return _SyscallsRawTPBytes },
 		check: func(Options) error {
 			if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnProbeReadKernel); err != nil {
 				return kernelError("raw tracepoint programs with bpf_probe_read_kernel (Linux 5.5+)", err)
@@ -57,7 +60,7 @@ var hookSpecs = []hookSpec{
 		},
 	},
 	{
-		hook: HookTracepoint, load: loadSyscallsTracepoint,
+		hook: HookTracepoint, load: loadSyscallsTracepoint, object: func() []byte { return _SyscallsTracepointBytes },
 		check: func(Options) error {
 			if err := features.HaveProgramType(ebpf.TracePoint); err != nil {
 				return kernelError("tracepoint programs", err)

@@ -57,6 +57,12 @@ type Options struct {
 	// as the programs once did: for make bench, which measures what
 	// counting them costs. Never set it to count.
 	UncountedSigreturns bool
+
+	// PinPath, a directory on bpffs, keeps the programs attached and the
+	// maps counting after Close: a later Load with the same options adopts
+	// them, and AttachedAt stays the first Load's. Empty: nothing outlives
+	// Close.
+	PinPath string
 }
 
 // Hook is a way of hooking the syscall path, from the cheapest and most
