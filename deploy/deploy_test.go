@@ -142,7 +142,7 @@ func TestDaemonSetGrantsOnlyWhatBPFNeeds(t *testing.T) {
 		assert.True(t, mounts[p], "%s mounted read-only", p)
 		assert.True(t, hostPaths[p], "%s from the host", p)
 	}
-	assert.Len(t, hostPaths, 2, "no other host paths (no bpffs: nothing is pinned)")
+	assert.Len(t, hostPaths, 2, "no other host paths (bpffs only with pin_path, commented out)")
 
 	// The ConfigMap's config uses the node name and associates pods by uid
 	// and container id.

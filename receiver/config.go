@@ -73,8 +73,22 @@ type Config struct {
 	// one of them.
 	Hook string `mapstructure:"hook"`
 
+	// PinPath, a directory on bpffs, keeps counting across collector
+	// restarts: the programs stay attached and their maps counting while
+	// the collector is down, and the next Start adopts them. Empty (the
+	// default): nothing outlives the collector, and pins left at
+	// DefaultPinPath(id) by an earlier config are removed.
+	PinPath string `mapstructure:"pin_path"`
+
 	_ struct{}
 }
+
+// pinRoot is where DefaultPinPath puts each receiver's pins.
+const pinRoot = "/sys/fs/bpf/otelcol-syscalls"
+
+// DefaultPinPath is the pin path the documentation recommends for a
+// receiver: /sys/fs/bpf/otelcol-syscalls/<receiver id>.
+func DefaultPinPath(id string) string { return filepath.Join(pinRoot, id) }
 
 // FilterConfig lists what to count. Non-empty lists combine with AND;
 // each list is OR.
@@ -130,6 +144,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Duration.MaxScale < 0 || c.Duration.MaxScale > bpf.MaxDurationScale {
 		errs = append(errs, fmt.Errorf("duration.max_scale: %d is out of range: it must be between 0 and %d", c.Duration.MaxScale, bpf.MaxDurationScale))
+	}
+	if c.PinPath != "" && !filepath.IsAbs(c.PinPath) {
+		errs = append(errs, fmt.Errorf("pin_path: %q must be an absolute path on a bpffs, such as %s", c.PinPath, DefaultPinPath("syscalls")))
 	}
 	if c.Hook != hookAuto && !slices.Contains(bpf.Hooks, bpf.Hook(c.Hook)) {
 		valid := []string{hookAuto}
@@ -224,6 +241,7 @@ func (c *Config) bpfOptions() (bpf.Options, error) {
 	if c.Hook != hookAuto {
 		opts.Hook = bpf.Hook(c.Hook)
 	}
+	opts.PinPath = c.PinPath
 	if c.ExcludeSelf {
 		opts.ExcludeTGID = uint32(os.Getpid())
 	}

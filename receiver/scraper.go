@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -85,12 +86,20 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 	if s.telemetry, err = metadata.NewTelemetryBuilder(s.settings.TelemetrySettings); err != nil {
 		return fmt.Errorf("syscalls receiver: self-telemetry: %w", err)
 	}
+	s.removeStalePins()
 	counters, err := bpf.Load(opts)
 	if err != nil {
 		s.telemetry.Shutdown()
 		return fmt.Errorf("syscalls receiver: %w", err)
 	}
 	s.counters = counters
+	switch {
+	case counters.Adopted():
+		s.settings.Logger.Info("syscall counting continues from the pins in "+opts.PinPath+": nothing was missed while the collector was down",
+			zap.Time("counting_since", counters.AttachedAt()))
+	case counters.ReplacedPins() != "":
+		s.settings.Logger.Warn("the pins in " + opts.PinPath + " were replaced, so the counts start again: " + counters.ReplacedPins())
+	}
 	if s.cfg.ProgramStats {
 		if s.bpfStats, err = bpf.EnableStats(); err != nil {
 			_ = s.shutdown(context.Background())
@@ -113,6 +122,24 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 			zap.Errors("unusable", unusable))
 	}
 	return nil
+}
+
+// removeStalePins removes the pins a config with pin_path left at this
+// receiver's default pin path, once pin_path is no longer set: nothing
+// stays attached unless the configuration asks for it.
+func (s *syscallsScraper) removeStalePins() {
+	if s.cfg.PinPath != "" {
+		return
+	}
+	dir := DefaultPinPath(s.settings.ID.String())
+	if _, err := os.Stat(dir); err != nil {
+		return
+	}
+	if err := bpf.RemovePins(dir); err != nil {
+		s.settings.Logger.Warn("pin_path is not set, but the pins an earlier config left could not be removed", zap.Error(err))
+		return
+	}
+	s.settings.Logger.Info("pin_path is not set: removed the pins an earlier config left in " + dir)
 }
 
 func (s *syscallsScraper) shutdown(context.Context) error {
