@@ -121,14 +121,19 @@ $(PROMETHEUS):
 # bench/cmd/syscallbench, which prints the table (copied to _build/bench.txt).
 # BENCH_ROUNDS, BENCH_N, BENCH_PROCS, BENCH_STEADY_SECONDS, BENCH_ONLY, …:
 # see bench/cmd/syscallbench.
-BENCH_TOOLS    := bpftrace syscount strace bpftool
+BENCH_TOOLS    := bpftrace syscount strace bpftool redis-server redis-benchmark nginx wrk fio
+# The packages that hold them; policy-rc.d keeps redis and nginx from
+# starting as services when installed: the benchmark starts its own.
+BENCH_PACKAGES := bpftrace libbpf-tools strace bpftool redis-server redis-tools nginx wrk fio
 BENCH_REVISION ?= $(shell git describe --always --dirty 2>/dev/null)
 bench: otelcol tool
 	@for tool in $(BENCH_TOOLS); do command -v $$tool >/dev/null || missing=1; done; \
 	if [ -n "$$missing" ]; then \
 		export DEBIAN_FRONTEND=noninteractive; \
-		apt-get install -y -qq bpftrace libbpf-tools strace bpftool || \
-		{ apt-get update -qq && apt-get install -y -qq bpftrace libbpf-tools strace bpftool; }; \
+		printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; \
+		apt-get install -y -qq $(BENCH_PACKAGES) || \
+		{ apt-get update -qq && apt-get install -y -qq $(BENCH_PACKAGES); }; \
+		rm -f /usr/sbin/policy-rc.d; \
 	fi
 	$(GO) test -run '^$$' -bench BenchmarkEmit10kSeries -benchmem -count 5 ./receiver/ > _build/bench-emit.txt || \
 		{ cat _build/bench-emit.txt; exit 1; }

@@ -10,6 +10,8 @@
 // processes for the scaling check), BENCH_STEADY_PROCS (1,000) and
 // BENCH_STEADY_SECONDS (60) for the collector's steady state,
 // BENCH_TOOL_BLOCKS (100,000 dd blocks for the tool against strace),
+// BENCH_REDIS_REQUESTS (100,000 per redis-benchmark run), BENCH_SERVER_SECONDS
+// (3: each wrk and fio run),
 // BENCH_WAIT_SECONDS (60: the most, in total, to wait for other tools'
 // programs to leave the syscall hooks), BENCH_ONLY (measure only variants
 // whose name contains one of its |-separated parts; floors always run).
@@ -43,6 +45,8 @@ type config struct {
 	only, goBench, otelcol, rev string
 	tool                        string
 	toolBlocks                  int
+	redisRequests               int
+	serverRun                   time.Duration
 }
 
 func main() {
@@ -65,6 +69,8 @@ func main() {
 	}
 	cfg.straceN = envInt("BENCH_STRACE_N", max(cfg.n/50, 1000))
 	cfg.toolBlocks = envInt("BENCH_TOOL_BLOCKS", 100_000)
+	cfg.redisRequests = envInt("BENCH_REDIS_REQUESTS", 100_000)
+	cfg.serverRun = time.Duration(envInt("BENCH_SERVER_SECONDS", 3)) * time.Second
 	flag.StringVar(&cfg.goBench, "gobench", "", "output of go test -bench BenchmarkEmit10kSeries -benchmem")
 	flag.StringVar(&cfg.otelcol, "otelcol", "", "the ocb-built collector, for its steady state")
 	flag.StringVar(&cfg.tool, "tool", "", "the syscalls tool, measured against strace -c on dd")
@@ -112,6 +118,12 @@ func run(cfg config, out io.Writer) error {
 	}
 	logf("measuring %d variants × %d rounds, %s calls per thread (strace %s)", len(vs), cfg.rounds, group(cfg.n), group(cfg.straceN))
 	results, shared, total := measure(cfg, vs)
+
+	var real []realResult
+	if selected(cfg.only, "real") {
+		logf("real workloads: redis, nginx, fio × %d variants × %d rounds", len(realVariants), cfg.rounds)
+		real = measureReal(cfg, variants(cfg))
+	}
 
 	var steady *steadyResult
 	steadyWhy := "no collector binary: run `make otelcol` first"
@@ -169,12 +181,16 @@ func run(cfg config, out io.Writer) error {
 	fmt.Fprintln(out)
 	writeSigreturnCost(out, results)
 	fmt.Fprintln(out)
+	if real != nil {
+		writeReal(out, real, cfg.rounds)
+		fmt.Fprintln(out)
+	}
 	if cfg.tool != "" && selected(cfg.only, "tool") {
 		writeToolCost(out, cfg.tool, cfg.rounds, cfg.toolBlocks)
 		fmt.Fprintln(out)
 	}
 	fmt.Fprintln(out, "Targets:")
-	report.WriteTargets(out, targets(cfg, results, bench, steady, steadyWhy))
+	report.WriteTargets(out, append(targets(cfg, results, bench, steady, steadyWhy), realTargets(real)...))
 	return nil
 }
 
