@@ -119,10 +119,10 @@ func run(cfg config, out io.Writer) error {
 	logf("measuring %d variants × %d rounds, %s calls per thread (strace %s)", len(vs), cfg.rounds, group(cfg.n), group(cfg.straceN))
 	results, shared, total := measure(cfg, vs)
 
-	var real []realResult
+	var servers []realResult
 	if selected(cfg.only, "real") {
 		logf("real workloads: redis, nginx, fio × %d variants × %d rounds", len(realVariants), cfg.rounds)
-		real = measureReal(cfg, variants(cfg))
+		servers = measureReal(cfg, variants(cfg))
 	}
 
 	var steady *steadyResult
@@ -181,8 +181,8 @@ func run(cfg config, out io.Writer) error {
 	fmt.Fprintln(out)
 	writeSigreturnCost(out, results)
 	fmt.Fprintln(out)
-	if real != nil {
-		writeReal(out, real, cfg.rounds)
+	if servers != nil {
+		writeReal(out, servers, cfg.rounds)
 		fmt.Fprintln(out)
 	}
 	if cfg.tool != "" && selected(cfg.only, "tool") {
@@ -190,7 +190,7 @@ func run(cfg config, out io.Writer) error {
 		fmt.Fprintln(out)
 	}
 	fmt.Fprintln(out, "Targets:")
-	report.WriteTargets(out, append(targets(cfg, results, bench, steady, steadyWhy), realTargets(real)...))
+	report.WriteTargets(out, append(targets(cfg, results, bench, steady, steadyWhy), realTargets(servers)...))
 	return nil
 }
 

@@ -54,7 +54,9 @@ func measureReal(cfg config, all []variant) []realResult {
 	var results []realResult
 	for _, start := range []func() (servers.Workload, error){
 		func() (servers.Workload, error) { return servers.StartRedis(cfg.redisRequests) },
-		func() (servers.Workload, error) { return servers.StartNginx(filepath.Join(dir, "nginx"), cfg.serverRun) },
+		func() (servers.Workload, error) {
+			return servers.StartNginx(filepath.Join(dir, "nginx"), cfg.serverRun)
+		},
 		func() (servers.Workload, error) {
 			return &servers.Fio{Dir: filepath.Join("/dev/shm", filepath.Base(dir)), Duration: cfg.serverRun}, nil
 		},
