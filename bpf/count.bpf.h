@@ -196,7 +196,7 @@ static __always_inline void add_duration(struct bucket_stats *stats, __u64 d)
  * if needed; past max_groups or a full map, to the overflow group's. */
 static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32 abi, __u64 d)
 {
-	__s16 bucket = bucket_of(d);
+	__s16 bucket = (ablate & ABLATE_BUCKET) ? first_bound : bucket_of(d);
 	struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
 	struct overflow_bucket_key okey = { .nr = nr, .abi = abi, .bucket = bucket };
 	struct bucket_stats zero = {}, *stats = bpf_map_lookup_elem(&duration_buckets, &key);
@@ -252,7 +252,10 @@ static __always_inline void count_return(__u64 pid_tgid, void *task, long nr, __
 		return;
 	group_of(&g, pid_tgid, task);
 	if (timed) {
-		record_duration(&g, nr, abi, bpf_ktime_get_ns() - start);
+		__u64 d = (ablate & ABLATE_CLOCK) ? 1000 : bpf_ktime_get_ns() - start;
+
+		if (!(ablate & ABLATE_HISTOGRAM))
+			record_duration(&g, nr, abi, d);
 	} else if (call) {
 		calls = calls_for(&g, nr, abi);
 		if (calls)

@@ -32,7 +32,7 @@ static __always_inline void enter(__u64 pid_tgid, long nr, __u32 abi)
 	if (count_calls)
 		count_call(pid_tgid, 0, nr, abi);
 	if (measure_duration && !is_sigreturn(nr, abi)) {
-		struct inflight entry = { .start_ns = bpf_ktime_get_ns(), .nr = nr, .abi = abi };
+		struct inflight entry = { .start_ns = entry_time(), .nr = nr, .abi = abi };
 
 		bpf_map_update_elem(&inflight_syscalls, &tid, &entry, BPF_ANY);
 	}

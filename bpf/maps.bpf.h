@@ -10,6 +10,9 @@
  * verifier prunes the branches of every feature that is switched off, so
  * what is disabled costs nothing at run time. */
 volatile const bool exclude_process = false; /* see excluded_tgid */
+/* Parts of the duration path left out, for make bench only (it measures
+ * what each costs); never set when counting. 0: none. */
+volatile const __u32 ablate = 0;
 volatile const bool group_by_process = false;
 volatile const bool group_by_thread = false;
 volatile const bool group_by_cgroup = false;
@@ -22,6 +25,17 @@ volatile const __u32 filter_cgroup_count = 0;
 volatile const bool filter_syscalls = false;
 volatile const bool allow_high_syscalls = true; /* numbers >= SYSCALL_SLOTS */
 volatile const __u64 syscall_mask[ALL_SYSCALL_SLOTS / 64] = {};
+
+#define ABLATE_CLOCK	 1 /* no clock reads: every duration is 1 us */
+#define ABLATE_BUCKET	 2 /* no bucket search: every duration in one bucket */
+#define ABLATE_HISTOGRAM 4 /* no histogram update (the call goes uncounted) */
+
+/* The entry time of a timed syscall: when it entered, or with
+ * ABLATE_CLOCK a constant. */
+static __always_inline __u64 entry_time(void)
+{
+	return (ablate & ABLATE_CLOCK) ? 1 : bpf_ktime_get_ns();
+}
 
 /* Whether calls go to per-group maps (else to the host-wide array). */
 #define GROUPED (group_by_process || group_by_thread || group_by_cgroup)

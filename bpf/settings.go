@@ -33,6 +33,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 		syscallsVarCountErrors:       opts.CountErrors,
 		syscallsVarMeasureDuration:   opts.MeasureDuration,
 		syscallsVarExcludeProcess:    opts.ExcludeTGID != 0,
+		syscallsVarAblate:            opts.Ablate,
 		syscallsVarFilterPids:        len(f.PIDs) > 0,
 		syscallsVarFilterComms:       len(f.Comms) > 0,
 		syscallsVarFilterCgroupCount: uint32(len(f.CgroupDirs)),

@@ -34,6 +34,7 @@ const (
 	syscallsRawTPProgSyscallsEnter    = "syscalls_enter"
 	syscallsRawTPProgSyscallsExit     = "syscalls_exit"
 	syscallsRawTPProgSyscallsTaskExit = "syscalls_task_exit"
+	syscallsRawTPVarAblate            = "ablate"
 	syscallsRawTPVarAllowHighSyscalls = "allow_high_syscalls"
 	syscallsRawTPVarBoundCount        = "bound_count"
 	syscallsRawTPVarCountCalls        = "count_calls"
@@ -124,6 +125,7 @@ type syscallsRawTPMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsRawTPVariableSpecs struct {
+	Ablate            *ebpf.VariableSpec `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
@@ -203,6 +205,7 @@ func (m *syscallsRawTPMaps) Close() error {
 //
 // It can be passed to loadSyscallsRawTPObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsRawTPVariables struct {
+	Ablate            *ebpf.Variable `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`

@@ -102,7 +102,7 @@ int syscalls_enter(__u64 *ctx)
 	}
 	entry = bpf_task_storage_get(&inflight_syscalls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (entry) {
-		entry->start_ns = measure_duration ? bpf_ktime_get_ns() : 0;
+		entry->start_ns = measure_duration ? entry_time() : 0;
 		entry->nr = nr;
 		entry->abi = abi;
 	}

@@ -34,6 +34,7 @@ const (
 	syscallsTracepointProgSyscallsEnter    = "syscalls_enter"
 	syscallsTracepointProgSyscallsExit     = "syscalls_exit"
 	syscallsTracepointProgSyscallsTaskExit = "syscalls_task_exit"
+	syscallsTracepointVarAblate            = "ablate"
 	syscallsTracepointVarAllowHighSyscalls = "allow_high_syscalls"
 	syscallsTracepointVarBoundCount        = "bound_count"
 	syscallsTracepointVarCountCalls        = "count_calls"
@@ -124,6 +125,7 @@ type syscallsTracepointMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsTracepointVariableSpecs struct {
+	Ablate            *ebpf.VariableSpec `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
@@ -203,6 +205,7 @@ func (m *syscallsTracepointMaps) Close() error {
 //
 // It can be passed to loadSyscallsTracepointObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsTracepointVariables struct {
+	Ablate            *ebpf.Variable `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`

@@ -101,6 +101,7 @@ const (
 	syscallsProgSyscallsEnter    = "syscalls_enter"
 	syscallsProgSyscallsExit     = "syscalls_exit"
 	syscallsProgSyscallsTaskExit = "syscalls_task_exit"
+	syscallsVarAblate            = "ablate"
 	syscallsVarAllowHighSyscalls = "allow_high_syscalls"
 	syscallsVarBoundCount        = "bound_count"
 	syscallsVarCountCalls        = "count_calls"
@@ -191,6 +192,7 @@ type syscallsMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsVariableSpecs struct {
+	Ablate            *ebpf.VariableSpec `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
@@ -270,6 +272,7 @@ func (m *syscallsMaps) Close() error {
 //
 // It can be passed to loadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsVariables struct {
+	Ablate            *ebpf.Variable `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`

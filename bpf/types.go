@@ -58,12 +58,24 @@ type Options struct {
 	// counting them costs. Never set it to count.
 	UncountedSigreturns bool
 
+	// Ablate leaves parts of the duration path out (AblateClock, ...), for
+	// make bench, which measures what each costs. Never set it to count.
+	Ablate uint32
+
 	// PinPath, a directory on bpffs, keeps the programs attached and the
 	// maps counting after Close: a later Load with the same options adopts
 	// them, and AttachedAt stays the first Load's. Empty: nothing outlives
 	// Close.
 	PinPath string
 }
+
+// Ablations of the duration path (Options.Ablate), as the programs
+// define them.
+const (
+	AblateClock     = 1 << iota // no clock reads: every duration is 1 us
+	AblateBucket                // no bucket search: every duration in one bucket
+	AblateHistogram             // no histogram update: the timed call goes uncounted
+)
 
 // Hook is a way of hooking the syscall path, from the cheapest and most
 // exact to the most widely available.

@@ -23,7 +23,8 @@ const (
 )
 
 // realVariants are measured on every real workload, interleaved.
-var realVariants = []string{nothing, floorExit, floorBoth, oursProc, oursFull, bpftraceHist, syscountL}
+var realVariants = []string{nothing, floorExit, floorBoth, oursProc, oursFull,
+	oursNoClock, oursNoBucket, oursNoHistogram, bpftraceHist, syscountL}
 
 func bpftraceHistVariant() variant {
 	prog := `tracepoint:raw_syscalls:sys_enter { @s[tid] = nsecs; }

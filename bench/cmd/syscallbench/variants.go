@@ -60,12 +60,17 @@ const (
 	oursProcNoSigreturn = "ours: per process, calls+errors, sigreturns uncounted"
 	oursFull            = "ours: per process, calls+errors+duration histogram"
 	oursCgroup          = "ours: per container (cgroup), calls+errors"
-	bpftraceID          = "bpftrace @[args->id]"
-	bpftraceCm          = "bpftrace @[comm]"
-	syscount            = "syscount"
-	syscountP           = "syscount -P"
-	syscountL           = "syscount -L"
-	straceC             = "strace -c -f"
+	// The default mode with one part of its duration path left out: what
+	// each part costs.
+	oursNoClock     = "ours: default, ablated: no clock reads"
+	oursNoBucket    = "ours: default, ablated: no bucket search"
+	oursNoHistogram = "ours: default, ablated: no histogram update"
+	bpftraceID      = "bpftrace @[args->id]"
+	bpftraceCm      = "bpftrace @[comm]"
+	syscount        = "syscount"
+	syscountP       = "syscount -P"
+	syscountL       = "syscount -L"
+	straceC         = "strace -c -f"
 )
 
 // oursProcs is the per-process calls+errors mode with that many exited
@@ -92,6 +97,12 @@ func variants(cfg config) []variant {
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, UncountedSigreturns: true}, 0)},
 		{name: oursFull, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true}, 0)},
+		{name: oursNoClock, hooks: "tp_btf enter+exit", floor: floorBoth,
+			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, Ablate: bpf.AblateClock}, 0)},
+		{name: oursNoBucket, hooks: "tp_btf enter+exit", floor: floorBoth,
+			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, Ablate: bpf.AblateBucket}, 0)},
+		{name: oursNoHistogram, hooks: "tp_btf enter+exit", floor: floorBoth,
+			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, Ablate: bpf.AblateHistogram}, 0)},
 		{name: oursCgroup, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByCgroup: true, CountCalls: true, CountErrors: true}, 0)},
 		// Room for every exited process and the host's own: a group past
