@@ -74,10 +74,16 @@ func writeToolCost(out io.Writer, tool string, rounds, blocks int) {
 	for _, r := range runs {
 		dd, tr := report.Median(times[r.name]["dd"]), report.Median(times[r.name]["true"])
 		perCall[r.name] = ((dd - tr) - (bareDD - bareTrue)) / calls * 1e9
-		fmt.Fprintf(out, "  %-14s dd %8.3f s (%6.2f× bare)   fixed +%6.3f s   per syscall +%s ns\n",
-			r.name, dd, dd/bareDD, tr-bareTrue, num(perCall[r.name]))
+		perCallText := "+" + num(perCall[r.name]) + " ns"
+		if r.name != "bare" && perCall[r.name] < 1000 {
+			// Loading the programs takes tenths of a second and varies
+			// by more than the calls' whole cost.
+			perCallText = "below the noise of the fixed cost"
+		}
+		fmt.Fprintf(out, "  %-14s dd %8.3f s (%6.2f× bare)   fixed +%6.3f s   per syscall %s\n",
+			r.name, dd, dd/bareDD, tr-bareTrue, perCallText)
 	}
-	if ours := perCall["syscalls -c"]; ours > 0 {
-		fmt.Fprintf(out, "  per syscall, strace -c -f adds %.0f× what the syscalls tool adds\n", perCall["strace -c -f"]/ours)
+	if ours, theirs := report.Median(times["syscalls -c"]["dd"]), report.Median(times["strace -c -f"]["dd"]); ours > 0 {
+		fmt.Fprintf(out, "  strace -c -f takes %.1f× the syscalls tool's wall time on this dd\n", theirs/ours)
 	}
 }
