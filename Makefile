@@ -19,6 +19,11 @@ VM         := $(TOOLS)/victoria-metrics-$(VM_VERSION)/victoria-metrics
 PROMETHEUS := $(TOOLS)/prometheus/usr/bin/prometheus
 KUBECTL_VALIDATE_VERSION := v0.0.4
 KUBECTL_VALIDATE := $(TOOLS)/kubectl-validate-$(KUBECTL_VALIDATE_VERSION)/kubectl-validate
+HELM_VERSION := v3.22.0
+HELM         := $(TOOLS)/helm-$(HELM_VERSION)/helm
+# The official collector chart, unmodified, from the team's shared
+# reference (the chart repository cannot be reached from CI).
+OTEL_COLLECTOR_CHART ?= $(abspath ../shared/charts/opentelemetry-collector)
 DOCKERFILE_UTILS_VERSION := 0.16.3
 DOCKERFILE_LINT := $(TOOLS)/npm/node_modules/.bin/dockerfile-utils
 GOLANGCI_LINT_VERSION := v2.15.0
@@ -33,7 +38,9 @@ E2E_ENV     = OTELCOL_BIN=$(abspath $(OTELCOL)) \
 	VICTORIA_METRICS_BIN=$(abspath $(VM)) \
 	PROMETHEUS_BIN=$(abspath $(PROMETHEUS)) \
 	KUBECTL_VALIDATE_BIN=$(abspath $(KUBECTL_VALIDATE)) \
-	DOCKERFILE_LINT_BIN=$(abspath $(DOCKERFILE_LINT))
+	DOCKERFILE_LINT_BIN=$(abspath $(DOCKERFILE_LINT)) \
+	HELM_BIN=$(abspath $(HELM)) \
+	OTEL_COLLECTOR_CHART=$(OTEL_COLLECTOR_CHART)
 
 # `make`: the collector and, next to it, the strace -c tool.
 all: otelcol tool
@@ -92,12 +99,15 @@ SOAK_SECONDS ?= 60
 soak:
 	SYSCALLS_STORM_SECONDS=$(SOAK_SECONDS) $(GO) test -count=1 -run 'TestSyscallStorm' -v -timeout 30m ./receiver/
 
-tools: $(VM) $(PROMETHEUS) $(KUBECTL_VALIDATE) $(DOCKERFILE_LINT)
+tools: $(VM) $(PROMETHEUS) $(KUBECTL_VALIDATE) $(DOCKERFILE_LINT) $(HELM)
 
 # Offline Kubernetes schema validation (built-in 1.23-1.30 schemas); a cold
 # build takes 6-12 minutes on 2 cores, a rebuild from Go's cache seconds.
 $(KUBECTL_VALIDATE):
 	GOBIN=$(abspath $(dir $@)) $(GO) install sigs.k8s.io/kubectl-validate@$(KUBECTL_VALIDATE_VERSION)
+
+$(HELM):
+	GOBIN=$(abspath $(dir $@)) $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
 
 # Dockerfile linter (syntax and instruction arguments) from npm.
 $(DOCKERFILE_LINT):
