@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"errors"
 	"os"
 	"testing"
 
@@ -18,17 +19,46 @@ func allOn(perProcess bool) Options {
 }
 
 // processGroup finds the group of a pid among the counted ones, which
-// with BTF carries its start time.
-func processGroup(t *testing.T, counts *Counts, pid int) Group {
+// carries its start time where the hook reads it (startTimes).
+func processGroup(t *testing.T, c *Counters, counts *Counts, pid int) Group {
 	t.Helper()
 	g := groupOf(t, counts, uint32(pid))
-	require.NotZero(t, g.StartNs)
+	if startTimes(c) {
+		require.NotZero(t, g.StartNs)
+	} else {
+		require.Zero(t, g.StartNs, "%s reads no start times", c.Hook())
+	}
 	return g
+}
+
+// startTimes says whether the loaded hook reads tasks' start times: only
+// tp_btf, which reads the task through bpf_get_current_task_btf.
+func startTimes(c *Counters) bool { return c.Hook() == HookTPBTF }
+
+// needStartTimes skips a test of start times where the hook auto picked
+// reads none, with the kernel's reason for refusing the hooks that do.
+func needStartTimes(t *testing.T, c *Counters) {
+	t.Helper()
+	if !startTimes(c) {
+		t.Skipf("auto picked %s, which reads no start times: %v", c.Hook(), errors.Join(c.UnusableHooks()...))
+	}
+}
+
+// skipIfKernelLacks skips a test that forced a hook the kernel cannot
+// give (the kernel's reason is the skip's); any other error is left to
+// the caller.
+func skipIfKernelLacks(t *testing.T, hook Hook, err error) {
+	t.Helper()
+	var lacks *LacksError
+	if hook != HookAuto && errors.As(err, &lacks) {
+		t.Skipf("%s: %v", hook, err)
+	}
 }
 
 func load(t *testing.T, opts Options) *Counters {
 	t.Helper()
 	c, err := Load(opts)
+	skipIfKernelLacks(t, opts.Hook, err)
 	require.NoError(t, err)
 	t.Cleanup(func() { c.Close() })
 	return c
@@ -48,7 +78,7 @@ func TestExactCountsPerProcess(t *testing.T) {
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
 	tgid := uint32(pid)
-	g := processGroup(t, counts, pid)
+	g := processGroup(t, c, counts, pid)
 	getppid := counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}]
 	assert.EqualValues(t, spec.Getppid, getppid.Calls)
 	assert.Positive(t, getppid.DurationNs)
@@ -125,7 +155,7 @@ func TestCallsOnly(t *testing.T) {
 	require.NoError(t, err)
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
-	s := counts.Syscalls[SyscallKey{processGroup(t, counts, pid), unix.SYS_GETPPID, ABINative}]
+	s := counts.Syscalls[SyscallKey{processGroup(t, c, counts, pid), unix.SYS_GETPPID, ABINative}]
 	assert.EqualValues(t, 10, s.Calls)
 	assert.Zero(t, s.DurationNs)
 	assert.Empty(t, counts.Errors)
@@ -208,8 +238,8 @@ func TestOverflowUntilRoomIsFreed(t *testing.T) {
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
 	require.Len(t, counts.Groups, 2)
-	assert.EqualValues(t, 10, getppid(counts, processGroup(t, counts, pids[0])))
-	assert.EqualValues(t, 10, getppid(counts, processGroup(t, counts, pids[1])))
+	assert.EqualValues(t, 10, getppid(counts, processGroup(t, c, counts, pids[0])))
+	assert.EqualValues(t, 10, getppid(counts, processGroup(t, c, counts, pids[1])))
 	assert.EqualValues(t, 10, getppid(counts, OverflowGroup), "the third process counts as overflow")
 	assert.EqualValues(t, 1, full(), "the programs know the groups map is full")
 
@@ -219,6 +249,6 @@ func TestOverflowUntilRoomIsFreed(t *testing.T) {
 	require.NoError(t, err)
 	counts, err = c.ReadCounts()
 	require.NoError(t, err)
-	assert.EqualValues(t, 7, getppid(counts, processGroup(t, counts, pid)), "a new process has its own group again")
+	assert.EqualValues(t, 7, getppid(counts, processGroup(t, c, counts, pid)), "a new process has its own group again")
 	assert.EqualValues(t, 10, getppid(counts, OverflowGroup), "nothing more in overflow")
 }

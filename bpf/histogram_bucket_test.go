@@ -136,7 +136,7 @@ func TestDurationHistogram(t *testing.T) {
 		require.NoError(t, err)
 		counts, err := c.ReadCounts()
 		require.NoError(t, err)
-		g := processGroup(t, counts, pid)
+		g := processGroup(t, c, counts, pid)
 
 		sleep := SyscallKey{g, unix.SYS_CLOCK_NANOSLEEP, ABINative}
 		lowest, highest := referenceBucket(sleepUs*1000, scale), referenceBucket(uint64(timed.Longest), scale)

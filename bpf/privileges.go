@@ -145,12 +145,19 @@ func tracefsHint(err error) error {
 	return err
 }
 
+// LacksError is a feature the running kernel does not have, as its probe
+// found: the kernel's reason why a hook (or an option) cannot work here,
+// not a failure of ours.
+type LacksError struct{ Feature string }
+
+func (e *LacksError) Error() string { return "this kernel lacks " + e.Feature }
+
 func kernelError(feature string, err error) error {
 	if errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("probing kernel support for %s: %w (%s)", feature, err, grantAdvice)
 	}
 	if errors.Is(err, ebpf.ErrNotSupported) {
-		return fmt.Errorf("this kernel lacks %s", feature)
+		return &LacksError{Feature: feature}
 	}
 	return fmt.Errorf("probing kernel support for %s: %w", feature, err)
 }

@@ -2,10 +2,7 @@ package workload
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 )
@@ -36,17 +33,4 @@ func RunNanosleeper(bin string, n, us, getppid int) (int, Sleeps, error) {
 		return 0, Sleeps{}, fmt.Errorf("nanosleeper printed %q: %v", out, err)
 	}
 	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest), calls}, nil
-}
-
-// goBuild compiles ./cmd/NAME of this package into dir.
-func goBuild(dir, name string) (string, error) {
-	_, self, _, _ := runtime.Caller(0)
-	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
-	cmd.Dir = filepath.Dir(self)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s: %v\n%s", name, err, out)
-	}
-	return bin, nil
 }
