@@ -22,7 +22,7 @@ import (
 // BTF but not bpf_get_current_task_btf): then the skip says what.
 func TestAutoPicksTPBTF(t *testing.T) {
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		t.Skip("this kernel lacks BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)")
+		t.Skip("this kernel lacks kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)")
 	}
 	c := load(t, allOn(true))
 	t.Logf("auto picked %s", c.Hook())

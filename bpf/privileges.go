@@ -91,20 +91,21 @@ func checkKernel(opts Options) error {
 func checkHook(hook Hook, opts Options) error {
 	switch hook {
 	case HookTPBTF:
-		if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+		if _, err := os.Stat("/sys/kernel/btf/vmlinux"); errors.Is(err, os.ErrNotExist) {
+			return &LacksError{Feature: "kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)"}
+		} else if err != nil {
 			return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)", err)
 		}
-		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
-			return kernelError("bpf_get_current_task_btf (Linux 5.11+)", err)
-		}
-		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnTaskPtRegs); err != nil {
-			return kernelError("bpf_task_pt_regs (Linux 5.15+)", err)
+		probes := []probe{
+			{"bpf_get_current_task_btf (Linux 5.11+)", func() error {
+				return features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf)
+			}},
+			{"bpf_task_pt_regs (Linux 5.15+)", func() error { return features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnTaskPtRegs) }},
 		}
 		if opts.MeasureDuration {
-			if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
-				return kernelError("BPF task storage (Linux 5.11+)", err)
-			}
+			probes = append(probes, probe{"BPF task storage (Linux 5.11+)", func() error { return features.HaveMapType(ebpf.TaskStorage) }})
 		}
+		return allOf(probes)
 	case HookRawTracepoint:
 		if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnProbeReadKernel); err != nil {
 			return kernelError("raw tracepoint programs with bpf_probe_read_kernel (Linux 5.5+)", err)
@@ -116,6 +117,32 @@ func checkHook(hook Hook, opts Options) error {
 		if err := tracefsMounted(); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// probe is one kernel feature and how to find out whether it is there.
+type probe struct {
+	feature string
+	have    func() error
+}
+
+// allOf runs every probe and names every feature the kernel lacks in one
+// error (5.10 lacks two of tp_btf's, and naming only the first would
+// suggest that 5.11 is enough); any other probe error is returned at once.
+func allOf(probes []probe) error {
+	var lacking []string
+	for _, p := range probes {
+		err := kernelError(p.feature, p.have())
+		var lacks *LacksError
+		if errors.As(err, &lacks) {
+			lacking = append(lacking, lacks.Feature)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(lacking) > 0 {
+		return &LacksError{Feature: strings.Join(lacking, ", ")}
 	}
 	return nil
 }
@@ -152,7 +179,11 @@ type LacksError struct{ Feature string }
 
 func (e *LacksError) Error() string { return "this kernel lacks " + e.Feature }
 
+// kernelError explains a failed probe of feature; nil stays nil.
 func kernelError(feature string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("probing kernel support for %s: %w (%s)", feature, err, grantAdvice)
 	}
