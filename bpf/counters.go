@@ -26,6 +26,10 @@ type Counters struct {
 	attachedAt time.Time
 	cpus       int
 	lastSize   struct{ syscalls, errors, durations int } // of the last snapshot
+	// startTimes: groups carry their task's start time; where they do not,
+	// noStartTimes may say why the build that reads them did not load.
+	startTimes   bool
+	noStartTimes error
 }
 
 // Load checks privileges and kernel features, loads the programs and
@@ -79,12 +83,40 @@ func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error)
 	return nil, fmt.Errorf("no way of hooking the syscall path works on this kernel: %w", errors.Join(unusable...))
 }
 
-// loadHook loads and attaches the programs built for hook.
+// loadHook loads and attaches the programs built for hook. On
+// raw_tracepoint it first tries the build that reads start times through
+// the kernel's BTF, then, where that does not load (no BTF), the plain one.
 func loadHook(opts Options, hook Hook, cpus int, loadOpts *ebpf.CollectionOptions) (*Counters, error) {
 	if err := checkHook(hook, opts); err != nil {
 		return nil, err
 	}
-	spec, err := specFor(hook)
+	if hook == HookRawTracepoint {
+		c, err := loadBuild(opts, hook, loadSyscallsRawTPCORE, cpus, loadOpts)
+		if err == nil {
+			c.startTimes = true
+			return c, nil
+		}
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
+			return nil, err
+		}
+		c, perr := loadBuild(opts, hook, loadSyscallsRawTP, cpus, loadOpts)
+		if perr != nil {
+			return nil, perr
+		}
+		c.noStartTimes = err
+		return c, nil
+	}
+	c, err := loadBuild(opts, hook, func() (*ebpf.CollectionSpec, error) { return specFor(hook) }, cpus, loadOpts)
+	if err == nil {
+		c.startTimes = hook == HookTPBTF
+	}
+	return c, err
+}
+
+// loadBuild loads and attaches one build of the programs.
+func loadBuild(opts Options, hook Hook, build func() (*ebpf.CollectionSpec, error), cpus int,
+	loadOpts *ebpf.CollectionOptions) (*Counters, error) {
+	spec, err := build()
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +160,11 @@ func (c *Counters) Hook() Hook { return c.hook }
 
 // UnusableHooks says why the hooks tried before Hook did not work.
 func (c *Counters) UnusableHooks() []error { return c.unusable }
+
+// StartTimes says whether groups carry their task's start time (which
+// keeps a reused pid apart from the process that had it before), and if
+// not, why when known.
+func (c *Counters) StartTimes() (bool, error) { return c.startTimes, c.noStartTimes }
 
 // countsAtExit: with BTF, one program at sys_exit counts calls and errors;
 // without, calls are counted at sys_enter.

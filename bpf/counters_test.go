@@ -31,16 +31,18 @@ func processGroup(t *testing.T, c *Counters, counts *Counts, pid int) Group {
 	return g
 }
 
-// startTimes says whether the loaded hook reads tasks' start times: only
-// tp_btf, which reads the task through bpf_get_current_task_btf.
-func startTimes(c *Counters) bool { return c.Hook() == HookTPBTF }
+// startTimes says whether the loaded programs read tasks' start times.
+func startTimes(c *Counters) bool {
+	ok, _ := c.StartTimes()
+	return ok
+}
 
-// needStartTimes skips a test of start times where the hook auto picked
-// reads none, with the kernel's reason for refusing the hooks that do.
+// needStartTimes skips a test of start times where the programs auto
+// loaded read none, with the kernel's reasons.
 func needStartTimes(t *testing.T, c *Counters) {
 	t.Helper()
-	if !startTimes(c) {
-		t.Skipf("auto picked %s, which reads no start times: %v", c.Hook(), errors.Join(c.UnusableHooks()...))
+	if ok, why := c.StartTimes(); !ok {
+		t.Skipf("auto picked %s, which reads no start times here: %v", c.Hook(), errors.Join(append(c.UnusableHooks(), why)...))
 	}
 }
 

@@ -49,6 +49,11 @@ func TestEveryHookCountsTheSame(t *testing.T) {
 			opts.Hook = hook
 			c := load(t, opts)
 			require.Equal(t, hook, c.Hook())
+			if hook != HookTracepoint {
+				// With the kernel's BTF, raw_tracepoint reads them too.
+				ok, why := c.StartTimes()
+				assert.Equal(t, kernelBTF(), ok, "start times (%v)", why)
+			}
 
 			pid, err := workload.Run(bin, spec)
 			require.NoError(t, err)
@@ -96,6 +101,12 @@ func TestEveryHookCountsTheSame(t *testing.T) {
 			assert.Zero(t, counts.Dropped)
 		})
 	}
+}
+
+// kernelBTF says whether the kernel has BTF.
+func kernelBTF() bool {
+	_, err := os.Stat("/sys/kernel/btf/vmlinux")
+	return err == nil
 }
 
 // groupOf finds the group of a pid among the counted ones; without BTF
@@ -164,6 +175,12 @@ func TestFallbacksNeedNoKernelBTF(t *testing.T) {
 			require.NoError(t, err)
 			g := groupOf(t, counts, uint32(pid))
 			assert.Zero(t, g.StartNs, "without BTF the start time is unknown")
+			ok, why := c.StartTimes()
+			assert.False(t, ok)
+			if c.Hook() == HookRawTracepoint {
+				assert.Error(t, why, "why the build with start times did not load")
+				t.Logf("raw_tracepoint without kernel BTF: %v", why)
+			}
 			assert.EqualValues(t, spec.Getppid, counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}].Calls)
 			assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{g, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
 		})

@@ -12,7 +12,12 @@
  *                    the return value is known; sys_enter times syscalls
  *                    and catches those the kernel renumbers (see
  *                    is_sigreturn).
- *   HOOK_RAW_TP      raw tracepoints, no BTF needed (Linux 5.5+).
+ *   HOOK_RAW_TP      raw tracepoints, no BTF needed (Linux 5.5+). Built
+ *                    twice: with CORE_READS, for kernels that have BTF but
+ *                    not what tp_btf needs (5.10 to 5.14), the task's start
+ *                    time is read through bpf_get_current_task() at offsets
+ *                    relocated against the kernel's BTF; without, it loads
+ *                    on kernels without BTF.
  *   HOOK_TRACEPOINT  classic tracepoints, no BTF needed (needs tracefs).
  * Without BTF the programs cannot read the task's start time, so a reused
  * pid is not told apart from the process that had it; with classic
@@ -35,12 +40,17 @@ char LICENSE[] SEC("license") = "GPL";
 #else
 #error "build with -DHOOK_TP_BTF, -DHOOK_RAW_TP or -DHOOK_TRACEPOINT"
 #endif
+#if defined(CORE_READS) && defined(HOOK_RAW_TP)
+#define HAVE_CORE 1 /* task fields read with bpf_probe_read_kernel, CO-RE */
+#else
+#define HAVE_CORE 0
+#endif
 
 #define TS_COMPAT 0x0002                /* x86: in a 32-bit syscall */
 #define X32_SYSCALL_BIT 0x40000000      /* x86: x32 ABI syscall */
 #define TIF_32BIT 22                    /* arm64: 32-bit task */
 
-#if HAVE_BTF
+#if HAVE_BTF || HAVE_CORE
 /* The few kernel fields we read, relocated against the running kernel's BTF
  * (CO-RE), so one object fits every kernel version. */
 struct thread_info {
@@ -53,6 +63,24 @@ struct task_struct {
 	__u64 start_boottime;
 	struct task_struct *group_leader;
 } __attribute__((preserve_access_index));
+#endif
+
+#if HAVE_CORE
+/* The start time of the current thread, or of its process (its leader's),
+ * without a BTF task pointer: read from kernel memory. */
+static __always_inline __u64 current_start(bool thread)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 start = 0;
+
+	if (!thread)
+		bpf_probe_read_kernel(&t, sizeof(t), &t->group_leader);
+	bpf_probe_read_kernel(&start, sizeof(start), &t->start_boottime);
+	return start;
+}
+#endif
+
+#if HAVE_BTF
 
 struct pt_regs {
 #if defined(__TARGET_ARCH_x86)
@@ -454,11 +482,15 @@ static __always_inline void group_of(struct group_key *g, __u64 pid_tgid, void *
 		g->tid = (__u32)pid_tgid;
 #if HAVE_BTF
 		g->start_ns = t->start_boottime;
+#elif HAVE_CORE
+		g->start_ns = current_start(true);
 #endif
 	} else if (group_by_process) {
 		g->tgid = pid_tgid >> 32;
 #if HAVE_BTF
 		g->start_ns = t->group_leader->start_boottime;
+#elif HAVE_CORE
+		g->start_ns = current_start(false);
 #endif
 	}
 	if (group_by_cgroup)
@@ -781,7 +813,11 @@ static __always_inline void task_exit(__u64 pid_tgid)
 	/* A later thread with this id must not find this one's start time. */
 	if (measure_duration)
 		bpf_map_delete_elem(&inflight_syscalls, &tid);
+#if HAVE_CORE
+	record_exit(pid_tgid, current_start(group_by_thread));
+#else
 	record_exit(pid_tgid, 0);
+#endif
 }
 
 #if defined(HOOK_RAW_TP)
