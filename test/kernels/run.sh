@@ -19,6 +19,16 @@ TESTARGS=${TESTARGS:-}
 GO=${GO:-go}
 here=$repo/test/kernels
 
+# The packages whose kernel tests run, and which of their tests (a -test.run
+# pattern; empty: all): every test of bpf; of receiver, those that need
+# nothing a guest lacks (bpftool, strace, bpftrace, gcc-built referees and
+# the 20,000-process tests stay with make test on the host).
+packages=(bpf receiver)
+declare -A tests=(
+	[bpf]=""
+	[receiver]="^(TestExactCountsOfAShortLivedProcess|TestExcludeSelf|TestSystemWide|TestDisabledMetricsAreNotCollected|TestNamesMatchTheKernel|TestGroupByThread|TestGroupByContainer|TestFilterCgroups|TestFilterCommsAndCgroups|TestFilterSyscallNames|TestMaxGroupsOverflow|TestI386SyscallNames|TestReusedPidIsANewProcess|TestHostileComm)\$"
+)
+
 # The compilers for testdata/signals.c: native and the 32-bit compat ABI.
 declare -A cc64=([amd64]="gcc" [arm64]="aarch64-linux-gnu-gcc")
 declare -A cc32=([amd64]="gcc -m32" [arm64]="arm-linux-gnueabihf-gcc")
@@ -30,9 +40,13 @@ log() { echo "=== $*" >&2; }
 build() {
 	local arch=$1 dir=$out/$arch root
 	root=$dir/root
-	rm -rf "$dir" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,root,tests/bin,tests/bpf}
-	log "building the bpf tests and their helpers for $arch"
-	CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" test -c -o "$root/tests/bpf.test" ./bpf
+	rm -rf "$dir" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,root,tests/bin}
+	log "building the kernel tests and their helpers for $arch"
+	for pkg in "${packages[@]}"; do
+		CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" test -c -o "$root/tests/$pkg.test" "./$pkg"
+		mkdir -p "$root/tests/$pkg" && cp -r "$pkg/testdata" "$root/tests/$pkg/"
+		echo "${tests[$pkg]}" >"$root/tests/$pkg.run"
+	done
 	for cmd in syscall-workload nanosleeper; do
 		CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" build -o "$root/tests/bin/$cmd" ./internal/workload/cmd/$cmd
 	done
@@ -40,7 +54,9 @@ build() {
 	${cc64[$arch]} -static -O2 -o "$root/tests/bin/signals64" bpf/testdata/signals.c
 	# shellcheck disable=SC2086
 	${cc32[$arch]} -static -O2 -o "$root/tests/bin/signals32" bpf/testdata/signals.c
-	cp -r bpf/testdata "$root/tests/bpf/"
+	if [[ $arch == amd64 ]]; then # TestI386SyscallNames
+		gcc -m32 -static -O2 -o "$root/tests/bin/getppid32" receiver/testdata/i386/getppid32.c
+	fi
 
 	"$here/fetch.sh" "busybox-$arch" bookworm "$arch" busybox-static
 	cp "$KERNELS/busybox-$arch/root/bin/busybox" "$root/bin/"
@@ -82,8 +98,15 @@ boot() {
 		status=$([[ $rc == 124 ]] && echo "timeout after ${GUEST_TIMEOUT}s" || echo "no end marker (qemu exit $rc)")
 		tail -n 30 "$dir/console.txt" >&2
 	fi
-	sed -n '/^SYSCALLS-GUEST-START/,/^SYSCALLS-GUEST-END/{/^SYSCALLS-GUEST-/d;p}' "$dir/console.txt" |
-		"$GO" tool test2json -p bpf >"$dir/events.json"
+	# Each package's output, between its marker and the next, as test2json
+	# events (events-PACKAGE.json).
+	awk -v dir="$dir" '/^SYSCALLS-GUEST-PACKAGE /{f = dir "/out-" $2 ".txt"; next}
+		/^SYSCALLS-GUEST-END/{f = ""} f {print > f}' "$dir/console.txt"
+	local pkg
+	for pkg in "${packages[@]}"; do
+		touch "$dir/out-$pkg.txt"
+		"$GO" tool test2json -p "$pkg" <"$dir/out-$pkg.txt" >"$dir/events-$pkg.json"
+	done
 	printf 'kernel=%s\narch=%s\nsource=Debian %s %s\nstatus=%s\nseconds=%s\n' \
 		"$name" "$arch" "$suite" "${release:-?}" "$status" "$secs" >"$dir/meta"
 	log "$name $arch: status $status in ${secs}s"
@@ -93,11 +116,14 @@ boot() {
 host() {
 	local dir=$out/host-$1 start=$SECONDS rc=0
 	rm -rf "$dir" && mkdir -p "$dir"
-	log "running the bpf tests on this host's kernel ($(uname -r))"
-	# shellcheck disable=SC2086
-	(cd bpf && SYSCALLS_TEST_BIN_DIR=$out/$1/root/tests/bin "$out/$1/root/tests/bpf.test" \
-		-test.v=test2json -test.count=1 -test.timeout=20m $TESTARGS 2>&1) |
-		"$GO" tool test2json -p bpf >"$dir/events.json" || rc=$?
+	log "running the kernel tests on this host's kernel ($(uname -r))"
+	local pkg bins=$out/$1/root/tests
+	for pkg in "${packages[@]}"; do
+		# shellcheck disable=SC2086
+		(cd "$pkg" && SYSCALLS_TEST_BIN_DIR=$bins/bin "$bins/$pkg.test" -test.v=test2json -test.count=1 \
+			-test.timeout=20m ${tests[$pkg]:+"-test.run=${tests[$pkg]}"} $TESTARGS 2>&1) |
+			"$GO" tool test2json -p "$pkg" >"$dir/events-$pkg.json" || rc=$?
+	done
 	printf 'kernel=host\narch=%s\nsource=this machine %s\nstatus=%s\nseconds=%s\n' \
 		"$1" "$(uname -r)" "$rc" "$((SECONDS - start))" >"$dir/meta"
 }

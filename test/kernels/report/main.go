@@ -1,6 +1,6 @@
 // Command report turns the test events of each kernel run by
-// test/kernels/run.sh (a directory with meta and events.json, the output of
-// go tool test2json) into Markdown tables: which hook auto picks and what
+// test/kernels/run.sh (a directory with meta and events-PACKAGE.json, the
+// output of go tool test2json) into Markdown tables: which hook auto picks and what
 // each hook lacks per kernel, then every test per hook and kernel. It exits
 // 1 when a test failed or a guest did not finish.
 package main
@@ -104,12 +104,28 @@ func read(dir string) (*run, error) {
 			r.meta[k] = v
 		}
 	}
-	f, err := os.Open(filepath.Join(dir, "events.json"))
+	files, err := filepath.Glob(filepath.Join(dir, "events-*.json"))
+	if err != nil || len(files) == 0 {
+		return nil, fmt.Errorf("%s: no events-PACKAGE.json (%v)", dir, err)
+	}
+	parents := map[string]bool{}
+	for _, file := range files {
+		pkg := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "events-"), ".json")
+		if err := r.readEvents(file, pkg, parents); err != nil {
+			return nil, err
+		}
+	}
+	r.leaves = slices.DeleteFunc(r.leaves, func(t string) bool { return parents[t] })
+	return r, nil
+}
+
+// readEvents adds one package's events, its tests named "PACKAGE: Test".
+func (r *run) readEvents(file, pkg string, parents map[string]bool) error {
+	f, err := os.Open(file)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
-	parents := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
@@ -117,6 +133,7 @@ func read(dir string) (*run, error) {
 		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Test == "" {
 			continue
 		}
+		e.Test = pkg + ": " + e.Test
 		switch e.Action {
 		case "run":
 			if i := strings.LastIndexByte(e.Test, '/'); i > 0 {
@@ -130,8 +147,7 @@ func read(dir string) (*run, error) {
 			r.result[e.Test] = e.Action
 		}
 	}
-	r.leaves = slices.DeleteFunc(r.leaves, func(t string) bool { return parents[t] })
-	return r, sc.Err()
+	return sc.Err()
 }
 
 // hookOf is the hook a test ran on: named by a subtest, or auto.
@@ -234,7 +250,7 @@ func shortReason(why string) string {
 
 // autoPick is the hook auto chose, as TestAutoPicksTPBTF logged it.
 func (r *run) autoPick() string {
-	for _, line := range r.output["TestAutoPicksTPBTF"] {
+	for _, line := range r.output["bpf: TestAutoPicksTPBTF"] {
 		if m := logLine.FindStringSubmatch(line); m != nil {
 			if h, ok := strings.CutPrefix(m[1], "auto picked "); ok {
 				return strings.Fields(h)[0]
