@@ -182,6 +182,14 @@ func (c *liveCgroups) make(rel string) string {
 		err := os.Mkdir(dir, 0o755)
 		require.NoError(c.t, err)
 		c.dirs = append(c.dirs, dir)
+		if i > 0 {
+			// As container runtimes do, the cpu controller is enabled down
+			// to the container: a Go program (the workload) opens its
+			// cgroup's cpu.max at start, and where there is none that
+			// openat fails (ENOENT) among the errors the tests count.
+			// Best effort: a hybrid host keeps cpu in v1, which Go reads.
+			_ = os.WriteFile(filepath.Join(filepath.Dir(dir), "cgroup.subtree_control"), []byte("+cpu"), 0)
+		}
 	}
 	return path
 }

@@ -16,6 +16,8 @@ type Sleeps struct {
 	// Calls is the number of clock_nanosleep calls: more than the sleeps
 	// asked for when a signal cut one short.
 	Calls int
+	// GetppidLoop is how long the getppid calls took, loop and all.
+	GetppidLoop time.Duration
 }
 
 // RunNanosleeper runs nanosleeper to completion: n sleeps of us
@@ -27,10 +29,10 @@ func RunNanosleeper(bin string, n, us, getppid int) (int, Sleeps, error) {
 	if err != nil {
 		return 0, Sleeps{}, fmt.Errorf("nanosleeper: %v\n%s", err, out)
 	}
-	var total, longest int64
+	var total, longest, loop int64
 	var calls int
-	if _, err := fmt.Sscan(string(out), &total, &longest, &calls); err != nil {
+	if _, err := fmt.Sscan(string(out), &total, &longest, &calls, &loop); err != nil {
 		return 0, Sleeps{}, fmt.Errorf("nanosleeper printed %q: %v", out, err)
 	}
-	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest), calls}, nil
+	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest), calls, time.Duration(loop)}, nil
 }

@@ -29,6 +29,8 @@ type run struct {
 	result map[string]string   // leaf test → pass, fail, skip; "" if it never ended
 	output map[string][]string // test → its log lines
 	leaves []string            // in the order they ran
+	// warnings are the kernel's (dmesg): WARNING, BUG, RCU stalls.
+	warnings []string
 }
 
 func main() {
@@ -78,6 +80,9 @@ func main() {
 	}
 
 	for _, r := range runs {
+		if len(r.warnings) > 0 {
+			fmt.Printf("\n%s %s: the kernel warned (dmesg)\n```\n%s\n```\n", r.meta["kernel"], r.meta["arch"], strings.Join(r.warnings, "\n"))
+		}
 		for _, name := range r.leaves {
 			if r.result[name] == "pass" || r.result[name] == "skip" {
 				continue
@@ -103,6 +108,9 @@ func read(dir string) (*run, error) {
 		if k, v, ok := strings.Cut(line, "="); ok {
 			r.meta[k] = v
 		}
+	}
+	if w, err := os.ReadFile(filepath.Join(dir, "warnings")); err == nil && len(w) > 0 {
+		r.warnings = strings.Split(strings.TrimSpace(string(w)), "\n")
 	}
 	files, err := filepath.Glob(filepath.Join(dir, "events-*.json"))
 	if err != nil || len(files) == 0 {
@@ -136,8 +144,12 @@ func (r *run) readEvents(file, pkg string, parents map[string]bool) error {
 		e.Test = pkg + ": " + e.Test
 		switch e.Action {
 		case "run":
-			if i := strings.LastIndexByte(e.Test, '/'); i > 0 {
-				parents[e.Test[:i]] = true
+			// A subtest's name may hold slashes itself: every prefix may
+			// be its parent.
+			for i := range len(e.Test) {
+				if e.Test[i] == '/' {
+					parents[e.Test[:i]] = true
+				}
 			}
 			r.leaves = append(r.leaves, e.Test)
 			r.result[e.Test] = ""
