@@ -7,7 +7,7 @@ OTELCOL  := _build/otelcol-syscalls
 TOOL     := _build/syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol tool lint run test e2e soak tools bench generate clean distclean
+.PHONY: all build otelcol tool lint run test test-kernels e2e soak tools bench generate clean distclean
 
 # What the end-to-end tests run besides the collector: real backends
 # (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
@@ -85,6 +85,15 @@ run: otelcol
 # the deployment files.
 test: otelcol tools
 	$(E2E_ENV) $(GO) test -count=1 -p 1 ./...
+
+# The bpf package's kernel tests on other kernels: each of test/kernels/matrix
+# (Debian's 5.10, 6.1 and 6.12 for amd64 and arm64) booted under qemu, then
+# this host's; prints kernel × arch × hook × test (also to
+# _build/kernels/report.md). Needs root, qemu and the cross compilers
+# (.ci/run installs them); kernels are cached in _build/tools/kernels.
+# KERNELS_ONLY="6.1-arm64" boots one, TESTARGS="-test.run=TestX" narrows.
+test-kernels:
+	GO=$(GO) test/kernels/run.sh
 
 # The end-to-end tests alone: the collector against real backends
 # (VictoriaMetrics via OTLP, Debian's Prometheus scraping), the dashboard's

@@ -19,7 +19,8 @@ import (
 type Counters struct {
 	opts       Options
 	hook       hookSpec
-	unusable   []error // why hooks tried before this one did not work
+	build      hookBuild // the build of hook's programs that loaded
+	unusable   []error   // why hooks tried before this one did not work
 	objs       syscallsObjects
 	links      []link.Link
 	linkNames  []string // the tracepoint of each link
@@ -29,6 +30,9 @@ type Counters struct {
 	replaced   string // why pins found at Options.PinPath were replaced
 	cpus       int
 	lastSize   struct{ syscalls, errors, durations int } // of the last snapshot
+	// noStartTimes may say why a build that reads start times did not
+	// load, where the one that did reads none.
+	noStartTimes error
 }
 
 // Load checks privileges and kernel features, loads the programs and
@@ -102,15 +106,50 @@ func loadWith(opts Options, loadOpts *ebpf.CollectionOptions) (*Counters, error)
 	return nil, fmt.Errorf("no way of hooking the syscall path works on this kernel: %w", errors.Join(unusable...))
 }
 
-// loadHook loads and attaches the programs built for hook.
-// With Options.PinPath, it adopts the pins there when they were made of
-// the same programs and options (*pins), and otherwise replaces them,
-// saying why in *replaced.
+// loadHook loads and attaches the programs built for hook, trying its
+// builds in turn (raw_tracepoint: first the one that reads start times
+// through the kernel's BTF, then, where that does not load, the plain one).
+// With Options.PinPath, it adopts the pins there when they were made of the
+// same programs and options (*pins), and otherwise replaces them, saying
+// why in *replaced.
 func loadHook(opts Options, hook hookSpec, cpus int, loadOpts *ebpf.CollectionOptions, pins **pinState, replaced *string) (*Counters, error) {
 	if err := hook.check(opts); err != nil {
 		return nil, err
 	}
-	spec, err := hook.load()
+	builds := hook.builds
+	if *pins != nil {
+		// The pinned build first, so that its pins are adopted, not replaced.
+		for i, b := range builds {
+			if objectsDigest(b) == (*pins).Objects {
+				builds = append([]hookBuild{b}, append(append([]hookBuild{}, builds[:i]...), builds[i+1:]...)...)
+				break
+			}
+		}
+	}
+	var first error
+	for _, b := range builds {
+		c, err := loadBuild(opts, hook, b, cpus, loadOpts, pins, replaced)
+		if err == nil {
+			if !b.startTimes {
+				c.noStartTimes = first
+			}
+			return c, nil
+		}
+		var fe *filterError
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) || errors.As(err, &fe) {
+			return nil, err
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return nil, first
+}
+
+// loadBuild loads and attaches one build of hook's programs.
+func loadBuild(opts Options, hook hookSpec, build hookBuild, cpus int, loadOpts *ebpf.CollectionOptions,
+	pins **pinState, replaced *string) (*Counters, error) {
+	spec, err := build.load()
 	if err != nil {
 		return nil, err
 	}
@@ -120,9 +159,9 @@ func loadHook(opts Options, hook hookSpec, cpus int, loadOpts *ebpf.CollectionOp
 	sizeMaps(spec, opts, hook)
 
 	if *pins != nil {
-		why := whyNotAdopt(*pins, opts, hook)
+		why := whyNotAdopt(*pins, opts, hook, build)
 		if why == "" {
-			c, err := adopt(opts, hook, spec, *pins, cpus)
+			c, err := adopt(opts, hook, build, spec, *pins, cpus)
 			if err == nil {
 				return c, nil
 			}
@@ -133,7 +172,7 @@ func loadHook(opts Options, hook hookSpec, cpus int, loadOpts *ebpf.CollectionOp
 		}
 		*pins, *replaced = nil, why
 	}
-	c := &Counters{opts: opts, hook: hook, cpus: cpus, replaced: *replaced}
+	c := &Counters{opts: opts, hook: hook, build: build, cpus: cpus, replaced: *replaced}
 	if opts.PinPath != "" {
 		if err := os.MkdirAll(dir(opts, "maps"), 0o700); err != nil {
 			return nil, fmt.Errorf("pin_path: %w", err)
@@ -194,9 +233,10 @@ func (c *Counters) UnusableHooks() []error { return c.unusable }
 
 func (c *Counters) countsAtExit() bool { return c.hook.countsAtExit }
 
-// TellsReusedPIDsApart says whether groups are keyed by the task's start
-// time, so that a process with a reused pid never inherits counts.
-func (c *Counters) TellsReusedPIDsApart() bool { return c.hook.knowsStartTimes }
+// StartTimes says whether groups carry their task's start time (which
+// keeps a reused pid apart from the process that had it before), and if
+// not, why when known.
+func (c *Counters) StartTimes() (bool, error) { return c.build.startTimes, c.noStartTimes }
 
 // attach hooks the exit side first: an exit whose entry we did not see is
 // not timed, while the reverse order could time a syscall from its entry to

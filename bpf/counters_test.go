@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"errors"
 	"os"
 	"testing"
 
@@ -20,17 +21,48 @@ func allOn(perProcess bool) Options {
 }
 
 // processGroup finds the group of a pid among the counted ones, which
-// with BTF carries its start time.
-func processGroup(t *testing.T, counts *Counts, pid int) Group {
+// carries its start time where the hook reads it (startTimes).
+func processGroup(t *testing.T, c *Counters, counts *Counts, pid int) Group {
 	t.Helper()
 	g := groupOf(t, counts, uint32(pid))
-	require.NotZero(t, g.StartNs)
+	if startTimes(c) {
+		require.NotZero(t, g.StartNs)
+	} else {
+		require.Zero(t, g.StartNs, "%s reads no start times", c.Hook())
+	}
 	return g
+}
+
+// startTimes says whether the loaded programs read tasks' start times.
+func startTimes(c *Counters) bool {
+	ok, _ := c.StartTimes()
+	return ok
+}
+
+// needStartTimes skips a test of start times where the programs auto
+// loaded read none, with the kernel's reasons.
+func needStartTimes(t *testing.T, c *Counters) {
+	t.Helper()
+	if ok, why := c.StartTimes(); !ok {
+		t.Skipf("auto picked %s, which reads no start times here: %v", c.Hook(), errors.Join(append(c.UnusableHooks(), why)...))
+	}
+}
+
+// skipIfKernelLacks skips a test that forced a hook the kernel cannot
+// give (the kernel's reason is the skip's); any other error is left to
+// the caller.
+func skipIfKernelLacks(t *testing.T, hook Hook, err error) {
+	t.Helper()
+	var lacks *LacksError
+	if hook != HookAuto && errors.As(err, &lacks) {
+		t.Skipf("%s: %v", hook, err)
+	}
 }
 
 func load(t *testing.T, opts Options) *Counters {
 	t.Helper()
 	c, err := Load(opts)
+	skipIfKernelLacks(t, opts.Hook, err)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	return c
@@ -51,7 +83,7 @@ func TestExactCountsPerProcess(t *testing.T) {
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
 	tgid := uint32(pid)
-	g := processGroup(t, counts, pid)
+	g := processGroup(t, c, counts, pid)
 	getppid := counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}]
 	assert.EqualValues(t, spec.Getppid, getppid.Calls)
 	assert.Positive(t, getppid.DurationNs)
@@ -118,19 +150,24 @@ func TestSystemWide(t *testing.T) {
 
 // TestCallsOnly checks that switched-off features really are off: no
 // errors, no durations. On tp_btf calls are counted at sys_exit and
-// sys_enter still runs, for the sigreturns (see sigreturn_test.go).
+// sys_enter still runs, for the sigreturns (see sigreturn_test.go); the
+// other hooks count at sys_enter and need no sys_exit.
 func TestCallsOnly(t *testing.T) {
 	kerneltest.Require(t)
 	bin, err := workload.Build(t.TempDir())
 	require.NoError(t, err)
 	c := load(t, Options{GroupByProcess: true, CountCalls: true})
-	assert.Len(t, c.links, 3, "sys_enter, sys_exit and sched_process_exit")
+	if c.Hook() == HookTPBTF {
+		assert.Len(t, c.links, 3, "sys_enter, sys_exit and sched_process_exit")
+	} else {
+		assert.Len(t, c.links, 2, "%s: sys_enter and sched_process_exit", c.Hook())
+	}
 
 	pid, err := workload.Run(bin, workload.Spec{Getppid: 10, OpenMissing: 10})
 	require.NoError(t, err)
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
-	s := counts.Syscalls[SyscallKey{processGroup(t, counts, pid), unix.SYS_GETPPID, ABINative}]
+	s := counts.Syscalls[SyscallKey{processGroup(t, c, counts, pid), unix.SYS_GETPPID, ABINative}]
 	assert.EqualValues(t, 10, s.Calls)
 	assert.Zero(t, s.DurationNs)
 	assert.Empty(t, counts.Errors)
@@ -215,8 +252,8 @@ func TestOverflowUntilRoomIsFreed(t *testing.T) {
 	counts, err := c.ReadCounts()
 	require.NoError(t, err)
 	require.Len(t, counts.Groups, 2)
-	assert.EqualValues(t, 10, getppid(counts, processGroup(t, counts, pids[0])))
-	assert.EqualValues(t, 10, getppid(counts, processGroup(t, counts, pids[1])))
+	assert.EqualValues(t, 10, getppid(counts, processGroup(t, c, counts, pids[0])))
+	assert.EqualValues(t, 10, getppid(counts, processGroup(t, c, counts, pids[1])))
 	assert.EqualValues(t, 10, getppid(counts, OverflowGroup), "the third process counts as overflow")
 	assert.EqualValues(t, 1, full(), "the programs know the groups map is full")
 
@@ -226,6 +263,6 @@ func TestOverflowUntilRoomIsFreed(t *testing.T) {
 	require.NoError(t, err)
 	counts, err = c.ReadCounts()
 	require.NoError(t, err)
-	assert.EqualValues(t, 7, getppid(counts, processGroup(t, counts, pid)), "a new process has its own group again")
+	assert.EqualValues(t, 7, getppid(counts, processGroup(t, c, counts, pid)), "a new process has its own group again")
 	assert.EqualValues(t, 10, getppid(counts, OverflowGroup), "nothing more in overflow")
 }

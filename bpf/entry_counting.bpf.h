@@ -1,15 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
-/* Counting at sys_enter, for the hooks without BTF (raw_tracepoint,
- * tracepoint): they cannot read a task's start time, so a reused pid is not
- * told apart from the process that had it, and a call is counted as it
- * enters, since the exit cannot always tell which call returns. */
+/* Counting at sys_enter, for the hooks without a BTF task pointer
+ * (raw_tracepoint, tracepoint): a call is counted as it enters, since the
+ * exit cannot always tell which call returns. The file that includes this
+ * one first defines start_time_of (see count.bpf.h) for the current task:
+ * 0 where the hook cannot read it, and then a reused pid is not told apart
+ * from the process that had it. */
 #ifndef ENTRY_COUNTING_BPF_H
 #define ENTRY_COUNTING_BPF_H
-
-static __always_inline __u64 start_time_of(void *task, bool thread)
-{
-	return 0;
-}
 
 #include "count.bpf.h"
 
@@ -60,7 +57,7 @@ static __always_inline void task_exit(__u64 pid_tgid)
 	/* A later thread with this id must not find this one's start time. */
 	if (measure_duration)
 		bpf_map_delete_elem(&inflight_syscalls, &tid);
-	record_exit(pid_tgid, 0);
+	record_exit(pid_tgid, start_time_of(0, group_by_thread));
 }
 
 #endif

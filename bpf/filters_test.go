@@ -177,7 +177,7 @@ func TestFilterSyscalls(t *testing.T) {
 	for k := range counts.Errors {
 		require.Contains(t, []uint32{unix.SYS_GETPPID, unix.SYS_WRITE}, k.Nr, "%+v", k)
 	}
-	g := processGroup(t, counts, pid)
+	g := processGroup(t, c, counts, pid)
 	assert.EqualValues(t, 300, counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}].Calls)
 	assert.EqualValues(t, 40, counts.Syscalls[SyscallKey{g, unix.SYS_WRITE, ABINative}].Calls)
 	assert.Positive(t, counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}].DurationNs)
@@ -199,7 +199,7 @@ func TestFilterExcludeSyscalls(t *testing.T) {
 	for k := range counts.Syscalls {
 		require.False(t, k.Nr == unix.SYS_GETPPID && k.ABI == ABINative, "getppid counted: %+v", k)
 	}
-	g := processGroup(t, counts, pid)
+	g := processGroup(t, c, counts, pid)
 	assert.EqualValues(t, 40, counts.Syscalls[SyscallKey{g, unix.SYS_WRITE, ABINative}].Calls)
 	assert.EqualValues(t, 20, counts.Errors[ErrorKey{g, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
 	assert.Positive(t, counts.Syscalls[SyscallKey{g, unix.SYS_EXIT_GROUP, ABINative}].Calls)
@@ -254,6 +254,7 @@ func TestGroupStartTime(t *testing.T) {
 			opts.GroupByThread = perThread
 			opts.Filter.PIDs = []uint32{uint32(p.Pid())}
 			c := load(t, opts)
+			needStartTimes(t, c)
 			require.NoError(t, p.Release())
 			_, err := p.Done()
 			require.NoError(t, err)
@@ -296,6 +297,7 @@ func TestReusedPidIsANewGroup(t *testing.T) {
 	opts := allOn(true)
 	opts.Filter.Comms = []string{comm}
 	c := load(t, opts)
+	needStartTimes(t, c)
 
 	var pid int
 	for range 20 {

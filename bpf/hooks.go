@@ -17,12 +17,10 @@ import (
 // syscall path. Every place that depends on the hook reads it from here.
 type hookSpec struct {
 	hook Hook
-	// load returns the programs built for the hook. All builds define the
-	// same maps and programs, so each loads into syscallsObjects.
-	load func() (*ebpf.CollectionSpec, error)
-	// object is the compiled program, whose digest tells pinned programs
-	// of another version apart.
-	object func() []byte
+	// builds are the programs built for the hook, tried in turn until one
+	// loads. All builds define the same maps and programs, so each loads
+	// into syscallsObjects.
+	builds []hookBuild
 	// check says what the kernel lacks for the hook, in words an operator
 	// can act on, before loading anything.
 	check func(Options) error
@@ -32,23 +30,36 @@ type hookSpec struct {
 	// timed call is counted only in its duration bucket. Otherwise calls
 	// are counted at sys_enter.
 	countsAtExit bool
-	// knowsStartTimes: the programs read tasks' start times, so a reused
-	// pid makes a new group.
-	knowsStartTimes bool
+}
+
+// hookBuild is one compiled build of a hook's programs.
+type hookBuild struct {
+	load func() (*ebpf.CollectionSpec, error)
+	// object is the compiled program, whose digest tells pinned programs
+	// of another version apart.
+	object func() []byte
+	// startTimes: the programs read tasks' start times, so a reused pid
+	// makes a new group.
+	startTimes bool
 }
 
 // hookSpecs are the hooks in the order HookAuto tries them: the cheapest
 // and most exact first.
 var hookSpecs = []hookSpec{
 	{
-		hook: HookTPBTF, load: loadSyscalls, object: func() []byte { return _SyscallsBytes }, check: checkTPBTF,
+		hook: HookTPBTF, check: checkTPBTF,
+		builds: []hookBuild{{load: loadSyscalls, object: func() []byte { return _SyscallsBytes }, startTimes: true}},
 		attach: func(_, _ string, prog *ebpf.Program) (link.Link, error) {
 			return link.AttachTracing(link.TracingOptions{Program: prog})
 		},
-		countsAtExit: true, knowsStartTimes: true,
+		countsAtExit: true,
 	},
 	{
-		hook: HookRawTracepoint, load: loadSyscallsRawTP, object: func() []byte { return _SyscallsRawTPBytes },
+		hook: HookRawTracepoint,
+		builds: []hookBuild{
+			{load: loadSyscallsRawTPCORE, object: func() []byte { return _SyscallsRawTPCOREBytes }, startTimes: true},
+			{load: loadSyscallsRawTP, object: func() []byte { return _SyscallsRawTPBytes }},
+		},
 		check: func(Options) error {
 			if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnProbeReadKernel); err != nil {
 				return kernelError("raw tracepoint programs with bpf_probe_read_kernel (Linux 5.5+)", err)
@@ -60,7 +71,8 @@ var hookSpecs = []hookSpec{
 		},
 	},
 	{
-		hook: HookTracepoint, load: loadSyscallsTracepoint, object: func() []byte { return _SyscallsTracepointBytes },
+		hook:   HookTracepoint,
+		builds: []hookBuild{{load: loadSyscallsTracepoint, object: func() []byte { return _SyscallsTracepointBytes }}},
 		check: func(Options) error {
 			if err := features.HaveProgramType(ebpf.TracePoint); err != nil {
 				return kernelError("tracepoint programs", err)
@@ -83,21 +95,21 @@ func specOf(hook Hook) (*hookSpec, error) {
 }
 
 func checkTPBTF(opts Options) error {
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
+	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); errors.Is(err, os.ErrNotExist) {
+		return &LacksError{Feature: "kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)"}
+	} else if err != nil {
 		return kernelError("kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)", err)
 	}
-	if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf); err != nil {
-		return kernelError("bpf_get_current_task_btf (Linux 5.11+)", err)
-	}
-	if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnTaskPtRegs); err != nil {
-		return kernelError("bpf_task_pt_regs (Linux 5.15+)", err)
+	probes := []probe{
+		{"bpf_get_current_task_btf (Linux 5.11+)", func() error {
+			return features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnGetCurrentTaskBtf)
+		}},
+		{"bpf_task_pt_regs (Linux 5.15+)", func() error { return features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnTaskPtRegs) }},
 	}
 	if opts.MeasureDuration {
-		if err := features.HaveMapType(ebpf.TaskStorage); err != nil {
-			return kernelError("BPF task storage (Linux 5.11+)", err)
-		}
+		probes = append(probes, probe{"BPF task storage (Linux 5.11+)", func() error { return features.HaveMapType(ebpf.TaskStorage) }})
 	}
-	return nil
+	return allOf(probes)
 }
 
 // errNoTracefs advises how to make classic tracepoints attachable.

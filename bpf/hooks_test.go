@@ -4,6 +4,7 @@ package bpf
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"testing"
 
@@ -19,13 +20,19 @@ import (
 )
 
 // TestAutoPicksTPBTF: on a kernel with BTF (like the CI's), the cheapest
-// hook is the one used.
+// hook is the one used, unless the kernel lacks what it needs (5.10 has
+// BTF but not bpf_get_current_task_btf): then the skip says what.
 func TestAutoPicksTPBTF(t *testing.T) {
 	kerneltest.Require(t)
 	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		t.Skip("no kernel BTF here")
+		t.Skip("this kernel lacks kernel BTF at /sys/kernel/btf/vmlinux (CONFIG_DEBUG_INFO_BTF=y)")
 	}
 	c := load(t, allOn(true))
+	t.Logf("auto picked %s", c.Hook())
+	var lacks *LacksError
+	if c.Hook() != HookTPBTF && len(c.UnusableHooks()) > 0 && errors.As(c.UnusableHooks()[0], &lacks) {
+		t.Skipf("auto picked %s: %v", c.Hook(), c.UnusableHooks()[0])
+	}
 	assert.Equal(t, HookTPBTF, c.Hook())
 	assert.Empty(t, c.UnusableHooks())
 }
@@ -46,6 +53,11 @@ func TestEveryHookCountsTheSame(t *testing.T) {
 			opts.Hook = hook
 			c := load(t, opts)
 			require.Equal(t, hook, c.Hook())
+			if hook != HookTracepoint {
+				// With the kernel's BTF, raw_tracepoint reads them too.
+				ok, why := c.StartTimes()
+				assert.Equal(t, kernelBTF(), ok, "start times (%v)", why)
+			}
 
 			pid, err := workload.Run(bin, spec)
 			require.NoError(t, err)
@@ -95,6 +107,12 @@ func TestEveryHookCountsTheSame(t *testing.T) {
 	}
 }
 
+// kernelBTF says whether the kernel has BTF.
+func kernelBTF() bool {
+	_, err := os.Stat("/sys/kernel/btf/vmlinux")
+	return err == nil
+}
+
 // groupOf finds the group of a pid among the counted ones; without BTF
 // its start time is unknown (0).
 func groupOf(t *testing.T, counts *Counts, pid uint32) Group {
@@ -141,6 +159,9 @@ func TestFallbacksNeedNoKernelBTF(t *testing.T) {
 			opts.Filter.Comms = []string{workload.Comm}
 			opts.Hook = hook
 			c, err := loadWith(opts, noBTF)
+			if hook != HookTPBTF {
+				skipIfKernelLacks(t, hook, err)
+			}
 			if hook == HookTPBTF {
 				require.Error(t, err, "the tp_btf build loaded without the kernel's types: the test hides nothing")
 				t.Logf("tp_btf without kernel BTF: %v", err)
@@ -159,6 +180,12 @@ func TestFallbacksNeedNoKernelBTF(t *testing.T) {
 			require.NoError(t, err)
 			g := groupOf(t, counts, uint32(pid))
 			assert.Zero(t, g.StartNs, "without BTF the start time is unknown")
+			ok, why := c.StartTimes()
+			assert.False(t, ok)
+			if c.Hook() == HookRawTracepoint {
+				assert.Error(t, why, "why the build with start times did not load")
+				t.Logf("raw_tracepoint without kernel BTF: %v", why)
+			}
 			assert.EqualValues(t, spec.Getppid, counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}].Calls)
 			assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{g, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
 		})

@@ -48,8 +48,8 @@ func optionsDigest(opts Options) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func objectsDigest(hook hookSpec) string {
-	sum := sha256.Sum256(hook.object())
+func objectsDigest(build hookBuild) string {
+	sum := sha256.Sum256(build.object())
 	return hex.EncodeToString(sum[:])
 }
 
@@ -134,11 +134,11 @@ func writePinState(dir string, st pinState) error {
 
 // whyNotAdopt says why pins of state st cannot serve opts on hook ("" if
 // they can).
-func whyNotAdopt(st *pinState, opts Options, hook hookSpec) string {
+func whyNotAdopt(st *pinState, opts Options, hook hookSpec, build hookBuild) string {
 	switch {
 	case st.Hook != hook.hook:
 		return fmt.Sprintf("they count with the %s hook, not %s", st.Hook, hook.hook)
-	case st.Objects != objectsDigest(hook):
+	case st.Objects != objectsDigest(build):
 		return "they were made by another version of the programs"
 	case st.Options != optionsDigest(opts):
 		return "they were made for another configuration (" + st.Description + ")"
@@ -156,8 +156,8 @@ func RemovePins(dir string) error {
 }
 
 // adopt takes over the pinned maps, programs and links in dir.
-func adopt(opts Options, hook hookSpec, spec *ebpf.CollectionSpec, st *pinState, cpus int) (*Counters, error) {
-	c := &Counters{opts: opts, hook: hook, cpus: cpus, attachedAt: st.AttachedAt, pinned: true, adopted: true}
+func adopt(opts Options, hook hookSpec, build hookBuild, spec *ebpf.CollectionSpec, st *pinState, cpus int) (*Counters, error) {
+	c := &Counters{opts: opts, hook: hook, build: build, cpus: cpus, attachedAt: st.AttachedAt, pinned: true, adopted: true}
 	pinMaps(spec)
 	if err := spec.LoadAndAssign(&c.objs.syscallsMaps, &ebpf.CollectionOptions{
 		Maps: ebpf.MapOptions{PinPath: dir(opts, "maps")},
@@ -228,7 +228,7 @@ func (c *Counters) pinProgramsAndLinks() error {
 			return fmt.Errorf("pinning link %s: %w", c.linkNames[i], err)
 		}
 	}
-	return writePinState(c.opts.PinPath, pinState{Hook: c.hook.hook, Objects: objectsDigest(c.hook),
+	return writePinState(c.opts.PinPath, pinState{Hook: c.hook.hook, Objects: objectsDigest(c.build),
 		Options: optionsDigest(c.opts), AttachedAt: c.attachedAt, Description: describeOptions(c.opts)})
 }
 

@@ -76,10 +76,10 @@ func TestPinnedCountingOutlivesClose(t *testing.T) {
 	counts, err := second.ReadCounts()
 	require.NoError(t, err)
 	for pid, want := range map[int]uint64{before: 1000, during: 500} {
-		g := processGroup(t, counts, pid)
+		g := processGroup(t, second, counts, pid)
 		assert.EqualValues(t, want, counts.Syscalls[SyscallKey{g, unix.SYS_GETPPID, ABINative}].Calls, "pid %d", pid)
 	}
-	g := processGroup(t, counts, during)
+	g := processGroup(t, second, counts, during)
 	assert.EqualValues(t, 7, counts.Errors[ErrorKey{g, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
 	exited, err := second.ExitedTasks()
 	require.NoError(t, err)

@@ -86,6 +86,32 @@ func checkKernel(opts Options) error {
 	return nil
 }
 
+// probe is one kernel feature and how to find out whether it is there.
+type probe struct {
+	feature string
+	have    func() error
+}
+
+// allOf runs every probe and names every feature the kernel lacks in one
+// error (5.10 lacks two of tp_btf's, and naming only the first would
+// suggest that 5.11 is enough); any other probe error is returned at once.
+func allOf(probes []probe) error {
+	var lacking []string
+	for _, p := range probes {
+		err := kernelError(p.feature, p.have())
+		var lacks *LacksError
+		if errors.As(err, &lacks) {
+			lacking = append(lacking, lacks.Feature)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(lacking) > 0 {
+		return &LacksError{Feature: strings.Join(lacking, ", ")}
+	}
+	return nil
+}
+
 // tracefsMounted looks where the tracepoint attach does for the syscall
 // tracepoints' ids.
 func tracefsMounted() error {
@@ -107,12 +133,23 @@ func tracefsHint(err error) error {
 	return err
 }
 
+// LacksError is a feature the running kernel does not have, as its probe
+// found: the kernel's reason why a hook (or an option) cannot work here,
+// not a failure of ours.
+type LacksError struct{ Feature string }
+
+func (e *LacksError) Error() string { return "this kernel lacks " + e.Feature }
+
+// kernelError explains a failed probe of feature; nil stays nil.
 func kernelError(feature string, err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, unix.EPERM) {
 		return fmt.Errorf("probing kernel support for %s: %w (%s)", feature, err, grantAdvice)
 	}
 	if errors.Is(err, ebpf.ErrNotSupported) {
-		return fmt.Errorf("this kernel lacks %s", feature)
+		return &LacksError{Feature: feature}
 	}
 	return fmt.Errorf("probing kernel support for %s: %w", feature, err)
 }

@@ -14,39 +14,60 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
 
 	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
 
-// Syscalls the kernel renumbers while they run, per ABI on x86-64.
+// Syscalls the kernel renumbers while they run, per ABI: the native table
+// and the 32-bit one (i386 on x86-64, arm EABI on arm64, whose numbers for
+// these agree).
 var (
-	nativeRtSigreturn = abiNr{unix64RtSigreturn, ABINative}
-	nativeExecve      = abiNr{59, ABINative}
-	i386Sigreturn     = abiNr{119, ABICompat}
-	i386RtSigreturn   = abiNr{173, ABICompat}
-	i386Execve        = abiNr{11, ABICompat}
+	nativeRtSigreturn = abiNr{unix.SYS_RT_SIGRETURN, ABINative}
+	nativeExecve      = abiNr{unix.SYS_EXECVE, ABINative}
+	compatSigreturn   = abiNr{119, ABICompat}
+	compatRtSigreturn = abiNr{173, ABICompat}
+	compatExecve      = abiNr{11, ABICompat}
 )
-
-const unix64RtSigreturn = 15
 
 type abiNr struct{ nr, abi uint32 }
 
-// signalsBinaries builds testdata/signals.c as a 64-bit and, where the
+// compatCC is how a static binary of the 32-bit ABI is built on each
+// architecture, and the Debian package that provides it.
+var compatCC = map[string]struct {
+	cmd []string
+	pkg string
+}{
+	"amd64": {[]string{"gcc", "-m32"}, "gcc-multilib"},
+	"arm64": {[]string{"arm-linux-gnueabihf-gcc"}, "gcc-arm-linux-gnueabihf"},
+}
+
+// signalsBinaries builds testdata/signals.c as a native and, where the
 // kernel runs them, a static 32-bit binary ("" and the reason otherwise).
+// With workload.PrebuiltEnv set they are taken from there (signals64 and
+// signals32, built by test/kernels), as where no gcc runs.
 func signalsBinaries(t *testing.T) (bin64, bin32, why32 string) {
 	t.Helper()
-	dir := t.TempDir()
-	bin64 = filepath.Join(dir, "signals64")
-	out, err := exec.Command("gcc", "-O2", "-o", bin64, "testdata/signals.c").CombinedOutput()
-	require.NoError(t, err, "building testdata/signals.c needs gcc: %s", out)
-	if runtime.GOARCH != "amd64" {
-		return bin64, "", "the i386 ABI exists on amd64 only, not " + runtime.GOARCH
+	if prebuilt, err := workload.Prebuilt("signals64"); prebuilt != "" || err != nil {
+		require.NoError(t, err)
+		bin64 = prebuilt
+		bin32, err = workload.Prebuilt("signals32")
+		require.NoError(t, err)
+	} else {
+		dir := t.TempDir()
+		bin64 = filepath.Join(dir, "signals64")
+		out, err := exec.Command("gcc", "-O2", "-o", bin64, "testdata/signals.c").CombinedOutput()
+		require.NoError(t, err, "building testdata/signals.c needs gcc: %s", out)
+		cc := compatCC[runtime.GOARCH]
+		bin32 = filepath.Join(dir, "signals32")
+		args := append(cc.cmd[1:], "-static", "-O2", "-o", bin32, "testdata/signals.c")
+		out, err = exec.Command(cc.cmd[0], args...).CombinedOutput()
+		require.NoError(t, err, "building a static 32-bit binary needs Debian's %s (apt-get install -y %s): %s", cc.pkg, cc.pkg, out)
 	}
-	bin32 = filepath.Join(dir, "signals32")
-	out, err = exec.Command("gcc", "-m32", "-static", "-O2", "-o", bin32, "testdata/signals.c").CombinedOutput()
-	require.NoError(t, err, "building a static i386 binary needs Debian's gcc-multilib (apt-get install -y gcc-multilib): %s", out)
 	if err := exec.Command(bin32, "0", "0").Run(); errors.Is(err, syscall.ENOEXEC) {
-		return bin64, "", "this kernel does not run 32-bit programs (IA-32 emulation is off)"
+		return bin64, "", "this kernel does not run 32-bit programs (no IA-32 emulation or COMPAT, or a CPU without 32-bit mode)"
 	}
 	return bin64, bin32, ""
 }
@@ -68,6 +89,7 @@ func runFiltered(t *testing.T, opts Options, args ...string) (calls, timed map[a
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	}
+	skipIfKernelLacks(t, opts.Hook, err)
 	require.NoError(t, err)
 	defer func() { _ = c.Close() }()
 	_, _ = stdin.Write([]byte{1})
@@ -98,24 +120,21 @@ func runFiltered(t *testing.T, opts Options, args ...string) (calls, timed map[a
 // hook, with and without durations, and for every grouping.
 func TestSigreturnsAndPersonalityChanges(t *testing.T) {
 	kerneltest.Require(t)
-	if runtime.GOARCH != "amd64" {
-		t.Skipf("the expected numbers are x86-64's, not %s's", runtime.GOARCH)
-	}
 	bin64, bin32, why32 := signalsBinaries(t)
 	const withInfo, plain = 5, 7
 	type scenario struct {
 		name   string
 		args   []string
 		want   map[abiNr]uint64 // the calls; absent numbers must be 0
-		compat bool             // needs the i386 ABI told apart
+		compat bool             // needs the 32-bit ABI told apart
 	}
 	// The first execve, by the test's forked child, comes before the pid
 	// filter knows the pid: none is counted.
 	scenarios := []scenario{
 		{"64-bit", []string{bin64, "5", "7"}, map[abiNr]uint64{nativeRtSigreturn: withInfo + plain}, false},
 		{"64-bit execs 32-bit", []string{bin64, "5", "7", bin32}, map[abiNr]uint64{nativeRtSigreturn: withInfo + plain, nativeExecve: 1}, false},
-		{"32-bit", []string{bin32, "5", "7"}, map[abiNr]uint64{i386RtSigreturn: withInfo, i386Sigreturn: plain}, true},
-		{"32-bit execs 64-bit", []string{bin32, "5", "7", bin64}, map[abiNr]uint64{i386RtSigreturn: withInfo, i386Sigreturn: plain, i386Execve: 1}, true},
+		{"32-bit", []string{bin32, "5", "7"}, map[abiNr]uint64{compatRtSigreturn: withInfo, compatSigreturn: plain}, true},
+		{"32-bit execs 64-bit", []string{bin32, "5", "7", bin64}, map[abiNr]uint64{compatRtSigreturn: withInfo, compatSigreturn: plain, compatExecve: 1}, true},
 	}
 	groupings := map[string]func(*Options){
 		"system-wide": func(*Options) {},
@@ -123,7 +142,7 @@ func TestSigreturnsAndPersonalityChanges(t *testing.T) {
 		"thread":      func(o *Options) { o.GroupByThread = true },
 		"cgroup":      func(o *Options) { o.GroupByCgroup = true },
 	}
-	watched := []abiNr{nativeRtSigreturn, nativeExecve, i386Sigreturn, i386RtSigreturn, i386Execve}
+	watched := []abiNr{nativeRtSigreturn, nativeExecve, compatSigreturn, compatRtSigreturn, compatExecve}
 	for _, hook := range Hooks {
 		for _, duration := range []bool{true, false} {
 			for grouping, group := range groupings {
@@ -142,7 +161,7 @@ func TestSigreturnsAndPersonalityChanges(t *testing.T) {
 						calls, timed, errs := runFiltered(t, opts, sc.args...)
 						for _, k := range watched {
 							assert.Equal(t, sc.want[k], calls[k], "%s: calls of %v", sc.name, k)
-							if k == nativeExecve || k == i386Execve {
+							if k == nativeExecve || k == compatExecve {
 								want := uint64(0)
 								if duration {
 									want = sc.want[k] // the execve is timed under the ABI it entered with
@@ -166,9 +185,9 @@ func TestSigreturnsAndPersonalityChanges(t *testing.T) {
 // unixKill is kill's number in the scenario's first ABI.
 func unixKill(compat bool) uint32 {
 	if compat {
-		return 37
+		return 37 // i386 and arm
 	}
-	return 62
+	return unix.SYS_KILL
 }
 
 func abiOf(compat bool) uint32 {
@@ -183,11 +202,13 @@ func abiOf(compat bool) uint32 {
 func TestUncountedSigreturns(t *testing.T) {
 	kerneltest.Require(t)
 	bin64, _, _ := signalsBinaries(t)
-	opts := Options{GroupByProcess: true, CountCalls: true, CountErrors: true, Hook: HookTPBTF}
-	calls, _, _ := runFiltered(t, opts, bin64, "2", "3")
-	assert.EqualValues(t, 5, calls[nativeRtSigreturn])
-	opts.UncountedSigreturns = true
-	calls, _, _ = runFiltered(t, opts, bin64, "2", "3")
-	assert.Zero(t, calls[nativeRtSigreturn])
-	assert.Positive(t, calls[abiNr{unixKill(false), ABINative}])
+	t.Run(string(HookTPBTF), func(t *testing.T) { // the hook that counts at exit
+		opts := Options{GroupByProcess: true, CountCalls: true, CountErrors: true, Hook: HookTPBTF}
+		calls, _, _ := runFiltered(t, opts, bin64, "2", "3")
+		assert.EqualValues(t, 5, calls[nativeRtSigreturn])
+		opts.UncountedSigreturns = true
+		calls, _, _ = runFiltered(t, opts, bin64, "2", "3")
+		assert.Zero(t, calls[nativeRtSigreturn])
+		assert.Positive(t, calls[abiNr{unixKill(false), ABINative}])
+	})
 }

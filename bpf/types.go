@@ -87,11 +87,13 @@ const (
 	// one program at sys_exit counts calls and errors.
 	HookTPBTF Hook = "tp_btf"
 	// HookRawTracepoint uses raw tracepoints and needs no BTF (Linux
-	// 5.5+). A reused pid is not told apart from its previous process.
+	// 5.5+). Where the kernel has BTF it reads tasks' start times (a CO-RE
+	// build); without, a reused pid is not told apart from its previous
+	// process.
 	HookRawTracepoint Hook = "raw_tracepoint"
-	// HookTracepoint uses classic tracepoints (needs tracefs) and no BTF.
-	// On top of HookRawTracepoint's limits, 32-bit processes' syscalls
-	// are named from the native table.
+	// HookTracepoint uses classic tracepoints (needs tracefs) and no BTF:
+	// a reused pid is not told apart from its previous process, and
+	// 32-bit processes' syscalls are named from the native table.
 	HookTracepoint Hook = "tracepoint"
 )
 

@@ -114,12 +114,12 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 		zap.Strings("group_by", s.cfg.GroupBy), zap.Bool("exclude_self", s.cfg.ExcludeSelf),
 		zap.Int("max_groups", s.cfg.MaxGroups), zap.String("arch", s.names.Arch()))
 	if unusable := counters.UnusableHooks(); len(unusable) > 0 {
-		caveat := ""
-		if !counters.TellsReusedPIDsApart() {
-			caveat = " (without BTF a reused pid is not told apart from its previous process)"
-		}
-		s.settings.Logger.Warn("this kernel lacks what the cheaper hooks need; counting with "+string(counters.Hook())+caveat,
+		s.settings.Logger.Warn("this kernel lacks what the cheaper hooks need; counting with "+string(counters.Hook()),
 			zap.Errors("unusable", unusable))
+	}
+	if ok, why := counters.StartTimes(); !ok && len(s.cfg.GroupBy) > 0 {
+		s.settings.Logger.Warn("the programs cannot read tasks' start times here (no kernel BTF): "+
+			"a reused pid is not told apart from its previous process", zap.NamedError("why", why))
 	}
 	return nil
 }

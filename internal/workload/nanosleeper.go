@@ -2,10 +2,7 @@ package workload
 
 import (
 	"fmt"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"runtime"
 	"strconv"
 	"time"
 )
@@ -19,6 +16,8 @@ type Sleeps struct {
 	// Calls is the number of clock_nanosleep calls: more than the sleeps
 	// asked for when a signal cut one short.
 	Calls int
+	// GetppidLoop is how long the getppid calls took, loop and all.
+	GetppidLoop time.Duration
 }
 
 // RunNanosleeper runs nanosleeper to completion: n sleeps of us
@@ -30,23 +29,10 @@ func RunNanosleeper(bin string, n, us, getppid int) (int, Sleeps, error) {
 	if err != nil {
 		return 0, Sleeps{}, fmt.Errorf("nanosleeper: %v\n%s", err, out)
 	}
-	var total, longest int64
+	var total, longest, loop int64
 	var calls int
-	if _, err := fmt.Sscan(string(out), &total, &longest, &calls); err != nil {
+	if _, err := fmt.Sscan(string(out), &total, &longest, &calls, &loop); err != nil {
 		return 0, Sleeps{}, fmt.Errorf("nanosleeper printed %q: %v", out, err)
 	}
-	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest), calls}, nil
-}
-
-// goBuild compiles ./cmd/NAME of this package into dir.
-func goBuild(dir, name string) (string, error) {
-	_, self, _, _ := runtime.Caller(0)
-	bin := filepath.Join(dir, name)
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/"+name)
-	cmd.Dir = filepath.Dir(self)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s: %v\n%s", name, err, out)
-	}
-	return bin, nil
+	return cmd.ProcessState.Pid(), Sleeps{time.Duration(total), time.Duration(longest), calls, time.Duration(loop)}, nil
 }
