@@ -142,6 +142,12 @@ func TestSigreturnsAndPersonalityChanges(t *testing.T) {
 		"thread":      func(o *Options) { o.GroupByThread = true },
 		"cgroup":      func(o *Options) { o.GroupByCgroup = true },
 	}
+	if testing.Short() {
+		// Under emulation (the arm64 guests of test/kernels) each load
+		// takes seconds: one grouping, with the others' code paths
+		// covered by the rest of the package.
+		groupings = map[string]func(*Options){"process": groupings["process"]}
+	}
 	watched := []abiNr{nativeRtSigreturn, nativeExecve, compatSigreturn, compatRtSigreturn, compatExecve}
 	for _, hook := range Hooks {
 		for _, duration := range []bool{true, false} {
