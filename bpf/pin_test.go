@@ -22,10 +22,7 @@ import (
 // host would have it), removed with its pins at the end of the test.
 func pinDir(t *testing.T) string {
 	t.Helper()
-	var fs unix.Statfs_t
-	if err := unix.Statfs("/sys/fs/bpf", &fs); err != nil || fs.Type != unix.BPF_FS_MAGIC {
-		require.NoError(t, unix.Mount("bpf", "/sys/fs/bpf", "bpf", 0, ""), "mounting bpffs at /sys/fs/bpf")
-	}
+	kerneltest.MountBPFFS(t)
 	dir := fmt.Sprintf("/sys/fs/bpf/syscalls-test-%d/%s", os.Getpid(), t.Name())
 	t.Cleanup(func() { _ = RemovePins(filepath.Dir(dir)) })
 	return dir

@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/pdata/pmetric"
-	"golang.org/x/sys/unix"
 
 	"github.com/seed22255693/syscallsreceiver/internal/collectortest"
 	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
@@ -120,10 +119,7 @@ func TestRestartKeepsCounting(t *testing.T) {
 	require.NoError(t, err)
 	oneShotBin, err := workload.Build(dir)
 	require.NoError(t, err)
-	var fs unix.Statfs_t
-	if err := unix.Statfs("/sys/fs/bpf", &fs); err != nil || fs.Type != unix.BPF_FS_MAGIC {
-		require.NoError(t, unix.Mount("bpf", "/sys/fs/bpf", "bpf", 0, ""), "mounting bpffs")
-	}
+	kerneltest.MountBPFFS(t)
 	pin := fmt.Sprintf("/sys/fs/bpf/syscalls-e2e-%d", os.Getpid())
 	t.Cleanup(func() { _ = os.RemoveAll(pin) })
 

@@ -12,7 +12,6 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/receiver/receivertest"
-	"golang.org/x/sys/unix"
 
 	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 	"github.com/seed22255693/syscallsreceiver/receiver/internal/metadata"
@@ -23,10 +22,7 @@ import (
 // that nothing stays attached that the configuration no longer asks for.
 func TestPinPathRemovedFromTheConfig(t *testing.T) {
 	kerneltest.Require(t)
-	var fs unix.Statfs_t
-	if err := unix.Statfs("/sys/fs/bpf", &fs); err != nil || fs.Type != unix.BPF_FS_MAGIC {
-		require.NoError(t, unix.Mount("bpf", "/sys/fs/bpf", "bpf", 0, ""), "mounting bpffs")
-	}
+	kerneltest.MountBPFFS(t)
 	settings := receivertest.NewNopSettings(metadata.Type)
 	settings.ID = component.MustNewIDWithName("syscalls", "pin-test")
 	pins := DefaultPinPath(settings.ID.String())
