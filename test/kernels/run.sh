@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh — `make test-kernels`: boots each kernel of test/kernels/matrix under
-# qemu (TCG: KVM does not work inside our CI VM), runs the bpf package's
-# kernel tests inside, then on this host's own kernel, and prints a report
+# qemu (TCG: KVM does not work inside our CI VM), runs the kernel tests of
+# bpf and receiver inside, then on this host's own kernel, and prints a report
 # (test/kernels/report) of kernel × arch × hook × test. Root needed (the host
 # run loads eBPF programs); exits non-zero if any test fails or any guest
 # does not finish.
@@ -10,7 +10,8 @@
 # KERNELS_ALL=1 the extra rows of the matrix too;
 # TESTARGS="-test.run=TestX" is passed to every test binary; GUEST_TIMEOUT
 # (seconds, default 900) bounds each guest; HOST=0 skips the host's kernel;
-# KERNEL_LOGLEVEL=7 shows the guest kernel's messages (default 1: emergencies).
+# KERNEL_LOGLEVEL=7 shows the guest kernel's messages (default 1: emergencies);
+# KERNEL_ARGS adds to the guests' command line, X86_CPU sets qemu's -cpu.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
@@ -82,7 +83,7 @@ boot() {
 		# One host thread for both vCPUs: with multi-threaded TCG, 5.10
 		# guests hung in syscall_trace_enter after a few dozen attaches
 		# (soft lockups on both vCPUs), never with a single thread.
-		qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu max)
+		qemu=(qemu-system-x86_64 -accel tcg,thread=single -cpu "${X86_CPU:-max}")
 		console=ttyS0 ;;
 	arm64)
 		qemu=(qemu-system-aarch64 -M virt -accel tcg,thread=multi -cpu max)
@@ -93,7 +94,7 @@ boot() {
 		args="-test.short $args" ;;
 	esac
 	# panic=-1 with -no-reboot: if init dies, qemu exits at once.
-	append="console=$console panic=-1 loglevel=${KERNEL_LOGLEVEL:-1} random.trust_cpu=on TESTTIMEOUT=$((timeout - 60))s"
+	append="console=$console panic=-1 loglevel=${KERNEL_LOGLEVEL:-1} random.trust_cpu=on ${KERNEL_ARGS:-} TESTTIMEOUT=$((timeout - 60))s"
 	[[ -z $args ]] || append+=" TESTARGS=\"$args\""
 	log "booting $name $arch ($(basename "$vmlinuz"), timeout ${timeout}s)"
 	local start=$SECONDS rc=0
