@@ -32,8 +32,8 @@ GOLANGCI_LINT := $(TOOLS)/golangci-lint-$(GOLANGCI_LINT_VERSION)/golangci-lint
 PLATFORMS := linux/amd64 linux/arm64 linux/386 linux/arm linux/ppc64le linux/s390x linux/riscv64 \
 	darwin/amd64 darwin/arm64 windows/amd64
 # What `make generate` writes, checked to be current by `make lint`.
-GENERATED := bpf bench/floor internal/sysnames receiver/internal receiver/documentation.md \
-	receiver/generated_component_test.go receiver/generated_package_test.go
+GENERATED := bpf bench/floor internal/sysnames receiver/syscallsreceiver/internal receiver/syscallsreceiver/documentation.md \
+	receiver/syscallsreceiver/generated_component_test.go receiver/syscallsreceiver/generated_package_test.go
 E2E_ENV     = OTELCOL_BIN=$(abspath $(OTELCOL)) \
 	VICTORIA_METRICS_BIN=$(abspath $(VM)) \
 	PROMETHEUS_BIN=$(abspath $(PROMETHEUS)) \
@@ -110,7 +110,7 @@ e2e: otelcol tools
 # test` runs the same test for 5 s).
 SOAK_SECONDS ?= 60
 soak:
-	SYSCALLS_STORM_SECONDS=$(SOAK_SECONDS) $(GO) test -count=1 -run 'TestSyscallStorm' -v -timeout 30m ./receiver/
+	SYSCALLS_STORM_SECONDS=$(SOAK_SECONDS) $(GO) test -count=1 -run 'TestSyscallStorm' -v -timeout 30m ./receiver/syscallsreceiver/
 
 tools: $(VM) $(PROMETHEUS) $(KUBECTL_VALIDATE) $(DOCKERFILE_LINT) $(HELM)
 
@@ -158,7 +158,7 @@ bench: otelcol tool
 		{ apt-get update -qq && apt-get install -y -qq $(BENCH_PACKAGES); }; \
 		rm -f /usr/sbin/policy-rc.d; \
 	fi
-	$(GO) test -run '^$$' -bench BenchmarkEmit10kSeries -benchmem -count 5 ./receiver/ > _build/bench-emit.txt || \
+	$(GO) test -run '^$$' -bench BenchmarkEmit10kSeries -benchmem -count 5 ./receiver/syscallsreceiver/ > _build/bench-emit.txt || \
 		{ cat _build/bench-emit.txt; exit 1; }
 	$(GO) build -o _build/syscallbench ./bench/cmd/syscallbench
 	BENCH_REVISION="$(BENCH_REVISION)" ./_build/syscallbench \

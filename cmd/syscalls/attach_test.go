@@ -30,7 +30,7 @@ import (
 func TestAttachParity(t *testing.T) {
 	kerneltest.Require(t)
 	launcher := filepath.Join(t.TempDir(), "launcher")
-	out, err := exec.Command("gcc", "-O2", "-o", launcher, "../../receiver/testdata/referee/launcher.c").CombinedOutput()
+	out, err := exec.Command("gcc", "-O2", "-o", launcher, "../../receiver/syscallsreceiver/testdata/referee/launcher.c").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	missing := filepath.Join(t.TempDir(), "missing")
 	pipeline := "printf 'b\\na\\nb\\n' | sort | uniq -c >/dev/null; ls " + missing + " 2>/dev/null; exit 3"

@@ -31,6 +31,7 @@ here=$repo/test/kernels
 # that was skipped) after the bpf tests had run, and passed alone. Open: see
 # README, Supported kernels.
 declare -A arch_packages=([amd64]="bpf receiver" [arm64]="bpf")
+declare -A package_dirs=([bpf]=bpf [receiver]=receiver/syscallsreceiver)
 declare -A tests=(
 	[bpf]=""
 	[receiver]="^(TestExactCountsOfAShortLivedProcess|TestExcludeSelf|TestSystemWide|TestNamesMatchTheKernel|TestGroupByThread|TestGroupByContainer|TestFilterCgroups|TestFilterCommsAndCgroups|TestFilterSyscallNames|TestMaxGroupsOverflow|TestI386SyscallNames|TestReusedPidIsANewProcess|TestHostileComm)\$"
@@ -50,8 +51,8 @@ build() {
 	rm -rf "$dir" && mkdir -p "$root"/{bin,dev,proc,sys,tmp,root,tests/bin}
 	log "building the kernel tests and their helpers for $arch"
 	for pkg in ${arch_packages[$arch]}; do
-		CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" test -c -o "$root/tests/$pkg.test" "./$pkg"
-		mkdir -p "$root/tests/$pkg" && cp -r "$pkg/testdata" "$root/tests/$pkg/"
+		CGO_ENABLED=0 GOOS=linux GOARCH=$arch "$GO" test -c -o "$root/tests/$pkg.test" "./${package_dirs[$pkg]}"
+		mkdir -p "$root/tests/$pkg" && cp -r "${package_dirs[$pkg]}/testdata" "$root/tests/$pkg/"
 		echo "${tests[$pkg]}" >"$root/tests/$pkg.run"
 	done
 	for cmd in syscall-workload nanosleeper; do
@@ -62,7 +63,7 @@ build() {
 	# shellcheck disable=SC2086
 	${cc32[$arch]} -static -O2 -o "$root/tests/bin/signals32" bpf/testdata/signals.c
 	if [[ $arch == amd64 ]]; then # TestI386SyscallNames
-		gcc -m32 -static -O2 -o "$root/tests/bin/getppid32" receiver/testdata/i386/getppid32.c
+		gcc -m32 -static -O2 -o "$root/tests/bin/getppid32" receiver/syscallsreceiver/testdata/i386/getppid32.c
 	fi
 
 	"$here/fetch.sh" "busybox-$arch" bookworm "$arch" busybox-static
@@ -137,7 +138,7 @@ host() {
 	local pkg bins=$out/$1/root/tests
 	for pkg in ${arch_packages[$1]}; do
 		# shellcheck disable=SC2086
-		(cd "$pkg" && SYSCALLS_TEST_BIN_DIR=$bins/bin "$bins/$pkg.test" -test.v=test2json -test.count=1 \
+		(cd "${package_dirs[$pkg]}" && SYSCALLS_TEST_BIN_DIR=$bins/bin "$bins/$pkg.test" -test.v=test2json -test.count=1 \
 			-test.timeout=20m ${tests[$pkg]:+"-test.run=${tests[$pkg]}"} $TESTARGS 2>&1) |
 			"$GO" tool test2json -p "$pkg" >"$dir/events-$pkg.json" || rc=$?
 	done
