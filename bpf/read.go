@@ -89,7 +89,7 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 	// Sized like the last snapshot: growing maps of ten thousands of keys
 	// from empty was a third of the read.
 	counts := &Counts{
-		Syscalls:  make(map[SyscallKey]Stats, c.lastSize.syscalls),
+		Syscalls:  make(map[SyscallKey]SyscallTotals, c.lastSize.syscalls),
 		Errors:    make(map[ErrorKey]uint64, c.lastSize.errors),
 		Durations: make(map[SyscallKey]Buckets, c.lastSize.durations),
 	}

@@ -148,8 +148,8 @@ type ErrorKey struct {
 	Nr, ABI, Errno uint32
 }
 
-// Stats is the sum over all CPUs of one syscall's counters.
-type Stats struct {
+// SyscallTotals is one syscall's calls and time, summed over all CPUs.
+type SyscallTotals struct {
 	Calls      uint64
 	DurationNs uint64 // sum of the measured durations
 	// Shortest and longest measured duration; 0 when none was measured.
@@ -163,7 +163,7 @@ type Buckets map[int32]uint64
 // Counts is a snapshot of every counter. Counters only grow while a group
 // lives, so a snapshot is a cumulative total since the programs attached.
 type Counts struct {
-	Syscalls map[SyscallKey]Stats
+	Syscalls map[SyscallKey]SyscallTotals
 	Errors   map[ErrorKey]uint64
 	// Durations are the histogram buckets of each syscall.
 	Durations map[SyscallKey]Buckets

@@ -1,5 +1,5 @@
 // Package report turns the benchmark's raw measurements into medians,
-// ratios, verdicts against the targets, and the printed tables. It
+// ratios, verdicts against the targets of the README's Benchmarks, and the printed tables. It
 // does no measuring itself, so that its arithmetic can be tested.
 package report
 
@@ -85,7 +85,7 @@ func Body(results []*Result, r *Result) []float64 {
 	return body
 }
 
-// Target is one of the goals and what was measured against it.
+// Target is one of the cost goals and what was measured against it.
 type Target struct {
 	Goal     string
 	Measured float64 // NaN: not measured

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
+	"github.com/seed22255693/syscallsreceiver/internal/launchtest"
 
 	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 )
@@ -29,9 +30,7 @@ import (
 // even the timing-dependent calls (signal returns, pipe reads) agree.
 func TestAttachParity(t *testing.T) {
 	kerneltest.Require(t)
-	launcher := filepath.Join(t.TempDir(), "launcher")
-	out, err := exec.Command("gcc", "-O2", "-o", launcher, "../../receiver/syscallsreceiver/testdata/referee/launcher.c").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	launcher := launchtest.Build(t)
 	missing := filepath.Join(t.TempDir(), "missing")
 	pipeline := "printf 'b\\na\\nb\\n' | sort | uniq -c >/dev/null; ls " + missing + " 2>/dev/null; exit 3"
 
@@ -64,7 +63,7 @@ func TestAttachParity(t *testing.T) {
 }
 
 // stoppedInCgroup starts the launcher (it stops itself, then execs args
-// when continued) in a new cgroup of its own.
+// when continued) in a new cgroup of its own, and returns once it stopped.
 func stoppedInCgroup(t *testing.T, launcher string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	root, err := cgroupv2.Root()
@@ -77,13 +76,7 @@ func stoppedInCgroup(t *testing.T, launcher string, args ...string) (*exec.Cmd, 
 	defer func() { _ = f.Close() }()
 	cmd := exec.Command(launcher, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: int(f.Fd())}
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	require.Eventually(t, func() bool {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
-		s := string(b)
-		return strings.HasPrefix(s[strings.LastIndexByte(s, ')')+1:], " T")
-	}, 10*time.Second, time.Millisecond)
+	launchtest.Start(t, cmd)
 	return cmd, dir
 }
 

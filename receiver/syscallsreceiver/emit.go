@@ -20,7 +20,7 @@ import (
 // maps to be sorted, with their values so that they are not looked up again.
 type syscallEntry struct {
 	key   bpf.SyscallKey
-	stats bpf.Stats
+	totals bpf.SyscallTotals
 }
 
 type errorEntry struct {
@@ -61,7 +61,7 @@ func (s *emitter) emit(counts *bpf.Counts, infos map[bpf.Group]engine.GroupInfo,
 			return c
 		}
 		if a.key.ABI != b.key.ABI {
-			return order(a.key.ABI < b.key.ABI)
+			return ascending(a.key.ABI < b.key.ABI)
 		}
 		return cmp.Compare(a.key.Nr, b.key.Nr)
 	})
@@ -74,10 +74,10 @@ func (s *emitter) emit(counts *bpf.Counts, infos map[bpf.Group]engine.GroupInfo,
 			return c
 		}
 		if a.key.ABI != b.key.ABI {
-			return order(a.key.ABI < b.key.ABI)
+			return ascending(a.key.ABI < b.key.ABI)
 		}
 		if a.key.Nr != b.key.Nr {
-			return order(a.key.Nr < b.key.Nr)
+			return ascending(a.key.Nr < b.key.Nr)
 		}
 		return cmp.Compare(a.key.Errno, b.key.Errno)
 	})
@@ -155,9 +155,9 @@ func (e *resourceEmitter) fill(res pcommon.Resource, ms pmetric.MetricSlice) {
 	if e.calls.enabled {
 		e.calls.begin(ms, len(e.syscalls))
 		for _, c := range e.syscalls {
-			if c.stats.Calls > 0 {
+			if c.totals.Calls > 0 {
 				name, abi := e.s.syscallName(c.key.Nr, c.key.ABI)
-				e.calls.add(name, abi, "", int64(c.stats.Calls))
+				e.calls.add(name, abi, "", int64(c.totals.Calls))
 			}
 		}
 		e.calls.end()

@@ -34,7 +34,7 @@ func benchSnapshot(tb testing.TB) (*bpf.Counts, map[bpf.Group]engine.GroupInfo) 
 		}
 		nrs = append(nrs, nr)
 	}
-	counts := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}, Durations: map[bpf.SyscallKey]bpf.Buckets{}}
+	counts := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{}, Errors: map[bpf.ErrorKey]uint64{}, Durations: map[bpf.SyscallKey]bpf.Buckets{}}
 	infos := map[bpf.Group]engine.GroupInfo{}
 	for p := range uint32(500) {
 		g := bpf.Group{TGID: 1000 + p, StartNs: uint64(p) * 1e7}
@@ -42,7 +42,7 @@ func benchSnapshot(tb testing.TB) (*bpf.Counts, map[bpf.Group]engine.GroupInfo) 
 		infos[g] = engine.GroupInfo{Comm: fmt.Sprintf("worker-%d", p), Exe: "/usr/bin/worker", PPID: 1}
 		for i, nr := range nrs {
 			k := bpf.SyscallKey{Group: g, Nr: nr}
-			counts.Syscalls[k] = bpf.Stats{Calls: 100, DurationNs: uint64(1000 * (i + 1)), MinNs: 500, MaxNs: 5000}
+			counts.Syscalls[k] = bpf.SyscallTotals{Calls: 100, DurationNs: uint64(1000 * (i + 1)), MinNs: 500, MaxNs: 5000}
 			counts.Durations[k] = bpf.Buckets{-170: 40, -165: 30, -160: 20, -150: 10}
 		}
 		for _, e := range []bpf.ErrorKey{{Nr: nrs[0], Errno: 11}, {Nr: nrs[2], Errno: 2}, {Nr: nrs[2], Errno: 13}, {Nr: nrs[6], Errno: 110}} {
@@ -55,7 +55,7 @@ func benchSnapshot(tb testing.TB) (*bpf.Counts, map[bpf.Group]engine.GroupInfo) 
 
 // BenchmarkEmit10kSeries converts a 10,000-series snapshot to pdata, as a
 // scrape does (the builder is reused from one scrape to the next). The
-// issue's targets: < 5 ms per conversion, < 2 allocations per data point;
+// targets: < 5 ms per conversion, < 2 allocations per data point;
 // `make bench` reads the ns/op and allocs/point reported here.
 func BenchmarkEmit10kSeries(b *testing.B) {
 	counts, infos := benchSnapshot(b)

@@ -38,7 +38,7 @@ func (e *resourceEmitter) appendDurations(ms pmetric.MetricSlice) {
 			dps = h.DataPoints()
 			dps.EnsureCapacity(len(e.syscalls))
 		}
-		st := c.stats
+		st := c.totals
 		dp := dps.AppendEmpty()
 		name, abi := s.syscallName(c.key.Nr, c.key.ABI)
 		attrs := dp.Attributes()

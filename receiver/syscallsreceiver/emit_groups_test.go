@@ -42,7 +42,7 @@ var (
 
 func groupCounts() *bpf.Counts {
 	return &bpf.Counts{
-		Syscalls: map[bpf.SyscallKey]bpf.Stats{
+		Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{
 			{Group: mainThread, Nr: nrRead}:                       {Calls: 10},
 			{Group: worker, Nr: nrRead}:                           {Calls: 20},
 			{Group: legacy32, Nr: 64, ABI: bpf.ABICompat}:         {Calls: 3}, // i386 getppid
@@ -110,9 +110,9 @@ func emitWithBuilder(s *emitter, counts *bpf.Counts, infos map[bpf.Group]engine.
 			return cmp.Or(cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr), cmp.Compare(a.Errno, b.Errno))
 		})
 		for _, e := range stats[g] {
-			if e.stats.Calls > 0 {
+			if e.totals.Calls > 0 {
 				name, abi := s.syscallName(e.key.Nr, e.key.ABI)
-				s.mb.RecordSyscallCallsDataPoint(now, int64(e.stats.Calls), name, abi)
+				s.mb.RecordSyscallCallsDataPoint(now, int64(e.totals.Calls), name, abi)
 			}
 		}
 		for _, k := range errs[g] {

@@ -80,20 +80,21 @@ func (s *emitter) syscallName(nr, abi uint32) (name, abiName string) {
 func compareGroups(a, b bpf.Group) int {
 	switch {
 	case a.TGID != b.TGID:
-		return order(a.TGID < b.TGID)
+		return ascending(a.TGID < b.TGID)
 	case a.TID != b.TID:
-		return order(a.TID < b.TID)
+		return ascending(a.TID < b.TID)
 	case a.CgroupID != b.CgroupID:
-		return order(a.CgroupID < b.CgroupID)
+		return ascending(a.CgroupID < b.CgroupID)
 	case a.StartNs != b.StartNs:
-		return order(a.StartNs < b.StartNs)
+		return ascending(a.StartNs < b.StartNs)
 	}
 	return 0
 }
 
-// order is what a comparison returns for two values that differ.
-func order(less bool) int {
-	if less {
+// ascending is what a comparison returns for two values that differ: -1
+// when the first is less, else 1.
+func ascending(firstIsLess bool) int {
+	if firstIsLess {
 		return -1
 	}
 	return 1

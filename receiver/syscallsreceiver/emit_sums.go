@@ -14,7 +14,7 @@ import (
 type pointKey struct{ name, abi, errType string }
 
 // pointSlot is a point of a resource's metric.
-type pointSlot struct{ resource, index int }
+type pointSlot struct{ resourceSeq, index int }
 
 // sumMetric builds syscall.calls or syscall.errors, one resource after
 // another, with the attributes switched on in its config. Points of a
@@ -35,11 +35,11 @@ type sumMetric struct {
 	capacity int
 	dps      pmetric.NumberDataPointSlice
 	open     bool
-	resource int // counts the resources, so that seen needs no clearing
+	resourceSeq int // numbers the resources, so that seen needs no clearing
 	// Where each attributes' point was last put. Pointers: a slot from an
 	// earlier resource is reused without a second map operation.
 	seen   map[pointKey]*pointSlot
-	merged []int64 // values in each point of the resource (avg divides by it)
+	valuesPerPoint []int64 // how many values each point of the resource sums (avg divides by it)
 }
 
 // newSumMetric completes a metric's settings.
@@ -56,8 +56,8 @@ func newSumMetric(m sumMetric) *sumMetric {
 // begin starts the metric of a resource that has at most capacity points.
 func (m *sumMetric) begin(ms pmetric.MetricSlice, capacity int) {
 	m.ms, m.capacity, m.open = ms, capacity, false
-	m.resource++
-	m.merged = m.merged[:0]
+	m.resourceSeq++
+	m.valuesPerPoint = m.valuesPerPoint[:0]
 }
 
 func (m *sumMetric) add(name, abi, errType string, v int64) {
@@ -72,7 +72,7 @@ func (m *sumMetric) add(name, abi, errType string, v int64) {
 		k.errType = ""
 	}
 	slot := m.seen[k]
-	if slot != nil && slot.resource == m.resource {
+	if slot != nil && slot.resourceSeq == m.resourceSeq {
 		m.merge(slot.index, v)
 		return
 	}
@@ -92,8 +92,8 @@ func (m *sumMetric) add(name, abi, errType string, v int64) {
 		m.dps.EnsureCapacity(m.capacity)
 		m.open = true
 	}
-	*slot = pointSlot{m.resource, m.dps.Len()}
-	m.merged = append(m.merged, 1)
+	*slot = pointSlot{m.resourceSeq, m.dps.Len()}
+	m.valuesPerPoint = append(m.valuesPerPoint, 1)
 
 	dp := m.dps.AppendEmpty()
 	dp.SetStartTimestamp(m.start)
@@ -122,7 +122,7 @@ func (m *sumMetric) merge(i int, v int64) {
 		dp.SetIntValue(max(dp.IntValue(), v))
 	default: // sum, and avg: divided in end
 		dp.SetIntValue(dp.IntValue() + v)
-		m.merged[i]++
+		m.valuesPerPoint[i]++
 	}
 }
 
@@ -131,7 +131,7 @@ func (m *sumMetric) end() {
 	if m.strategy != metadata.AggregationStrategyAvg {
 		return
 	}
-	for i, n := range m.merged {
+	for i, n := range m.valuesPerPoint {
 		if n > 1 {
 			dp := m.dps.At(i)
 			dp.SetIntValue(dp.IntValue() / n)

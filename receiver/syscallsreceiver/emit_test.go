@@ -52,7 +52,7 @@ const (
 //   - 7800, exited unseen: nothing but its pid is known.
 func testCounts() *bpf.Counts {
 	return &bpf.Counts{
-		Syscalls: map[bpf.SyscallKey]bpf.Stats{
+		Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{
 			{Group: pg(1200), Nr: nrRead}:      {Calls: 100, DurationNs: 1_500_000_000, MinNs: 1_000, MaxNs: 1_000_000_000},
 			{Group: pg(1200), Nr: nrOpenat}:    {Calls: 40, DurationNs: 250, MinNs: 5, MaxNs: 10},
 			{Group: pg(1200), Nr: nrUnnamed}:   {Calls: 3}, // no duration: no point
@@ -95,11 +95,11 @@ func testProcs() map[bpf.Group]engine.GroupInfo {
 // systemWide is what the kernel reports for testCounts when counting
 // system-wide: the same totals, all under TGID 0.
 func systemWide(c *bpf.Counts) *bpf.Counts {
-	out := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}, Durations: map[bpf.SyscallKey]bpf.Buckets{}}
+	out := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{}, Errors: map[bpf.ErrorKey]uint64{}, Durations: map[bpf.SyscallKey]bpf.Buckets{}}
 	for k, v := range c.Syscalls {
 		k.Group = bpf.Group{}
 		prev := out.Syscalls[k]
-		out.Syscalls[k] = bpf.Stats{Calls: prev.Calls + v.Calls, DurationNs: prev.DurationNs + v.DurationNs,
+		out.Syscalls[k] = bpf.SyscallTotals{Calls: prev.Calls + v.Calls, DurationNs: prev.DurationNs + v.DurationNs,
 			MinNs: max(prev.MinNs, v.MinNs), MaxNs: max(prev.MaxNs, v.MaxNs)}
 	}
 	for k, v := range c.Durations {
@@ -245,7 +245,7 @@ func TestEmitTimestamps(t *testing.T) {
 
 func TestEmitNothing(t *testing.T) {
 	s := newTestEmitter(t, createDefaultConfig())
-	empty := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.Stats{}, Errors: map[bpf.ErrorKey]uint64{}}
+	empty := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{}, Errors: map[bpf.ErrorKey]uint64{}}
 	assert.Zero(t, s.emit(empty, map[bpf.Group]engine.GroupInfo{}, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
 	assert.Zero(t, s.emit(empty, nil, pcommon.NewTimestampFromTime(testNow)).ResourceMetrics().Len())
 }

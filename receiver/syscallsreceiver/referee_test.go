@@ -5,8 +5,6 @@ package syscallsreceiver
 import (
 	"bufio"
 	"errors"
-	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -16,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/seed22255693/syscallsreceiver/internal/launchtest"
 )
 
 // The referee tests run real programs, which the project did not write,
@@ -31,11 +31,10 @@ func buildRefereeBins(t *testing.T) refereeBins {
 	t.Helper()
 	dir := t.TempDir()
 	b := refereeBins{
-		launcher: filepath.Join(dir, "launcher"), cases: filepath.Join(dir, "cases"),
+		launcher: launchtest.Build(t), cases: filepath.Join(dir, "cases"),
 		preempt: filepath.Join(dir, "preempt"), signals32: filepath.Join(dir, "signals32"),
 	}
 	builds := [][]string{
-		{"gcc", "-O2", "-o", b.launcher, "testdata/referee/launcher.c"},
 		{"gcc", "-O2", "-o", b.cases, "testdata/referee/cases.c", "-lpthread"},
 		{"go", "build", "-o", b.preempt, "testdata/referee/preempt.go"},
 		{"gcc", "-m32", "-static", "-O2", "-o", b.signals32, "../../bpf/testdata/signals.c"},
@@ -58,20 +57,8 @@ func stoppedInCgroup(t *testing.T, launcher string, args ...string) (*exec.Cmd, 
 	path := cgroups.make("/program")
 	cmd := cgroups.in(exec.Command(launcher, args...), path)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	require.Eventually(t, func() bool { return procState(cmd.Process.Pid) == "T" }, 10*time.Second, time.Millisecond)
+	launchtest.Start(t, cmd)
 	return cmd, path
-}
-
-func procState(pid int) string {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return ""
-	}
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	return fields[0]
 }
 
 // startStrace attaches strace -f to pid and returns once strace says so.

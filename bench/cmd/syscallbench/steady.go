@@ -17,7 +17,7 @@ import (
 	"github.com/seed22255693/syscallsreceiver/bench/procs"
 )
 
-// steadyConfig is the issue's steady state: per-process counting, a 10 s
+// steadyConfig is the steady state the targets are set for: per-process counting, a 10 s
 // interval, and only the debug exporter (one log line per export), so that
 // what is measured is the receiver rather than an exporter.
 const steadyConfig = `receivers:

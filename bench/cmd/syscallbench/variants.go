@@ -50,7 +50,7 @@ const (
 	floorExit  = "floor: empty sys_exit"
 	floorBoth  = "floor: empty sys_enter+sys_exit"
 	oursSystem = "ours: system-wide, calls"
-	// Not targets of the issue: they split the cost of per-process
+	// Not targets: they split the cost of per-process
 	// counting from that of the exit hook, for the analysis.
 	oursSystemErr = "ours: system-wide, calls+errors"
 	oursProcCalls = "ours: per process, calls"
