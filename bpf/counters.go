@@ -233,6 +233,13 @@ func (c *Counters) UnusableHooks() []error { return c.unusable }
 
 func (c *Counters) countsAtExit() bool { return c.hook.countsAtExit }
 
+// callsInBuckets is the one rule of counting at exit that the reader must
+// know: a timed call is counted in its duration bucket only (one map
+// update instead of two), so a bucket's count is also calls.
+func (c *Counters) callsInBuckets() bool {
+	return c.countsAtExit() && c.opts.CountCalls && c.opts.MeasureDuration
+}
+
 // StartTimes says whether groups carry their task's start time (which
 // keeps a reused pid apart from the process that had it before), and if
 // not, why when known.

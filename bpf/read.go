@@ -103,9 +103,7 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 			counts.Syscalls[key] = s
 		}
 	}
-	// A bucket's durations; with calls counted at exit, its count is also
-	// the calls that were timed (they are counted nowhere else).
-	timedCalls := c.countsAtExit() && c.opts.CountCalls
+	timedCalls := c.callsInBuckets()
 	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketStats) {
 		var b syscallsBucketStats
 		for _, v := range perCPU {

@@ -16,6 +16,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/seed22255693/syscallsreceiver/bpf"
 )
 
 // options are the command line, as strace spells what means the same.
@@ -88,7 +90,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&opts.errnos, "errors", false, "the same as -e")
 	fs.StringVar(&opts.output, "o", "", "write the table to this file")
 	fs.BoolVar(&opts.json, "json", false, "print the tables as JSON")
-	fs.StringVar(&opts.hook, "hook", "auto", "how to hook the syscall path: auto, tp_btf, raw_tracepoint or tracepoint")
+	fs.StringVar(&opts.hook, "hook", "auto", "how to hook the syscall path: auto (the first the kernel supports) or one of "+hookNames())
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			usage()
@@ -134,4 +136,13 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return opts, fmt.Errorf("--comm %q: longer than the kernel's 15 bytes", opts.comm)
 	}
 	return opts, nil
+}
+
+// hookNames lists the hooks, from the engine's table.
+func hookNames() string {
+	names := make([]string, len(bpf.Hooks))
+	for i, h := range bpf.Hooks {
+		names[i] = string(h)
+	}
+	return strings.Join(names, ", ")
 }

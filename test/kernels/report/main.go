@@ -14,9 +14,17 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/seed22255693/syscallsreceiver/bpf"
 )
 
-var hooks = []string{"tp_btf", "raw_tracepoint", "tracepoint"}
+// hooks are the engine's, in the order auto tries them.
+var hooks = func() (names []string) {
+	for _, h := range bpf.Hooks {
+		names = append(names, string(h))
+	}
+	return names
+}()
 
 // event is one line of go tool test2json.
 type event struct {
