@@ -354,7 +354,7 @@ func sum(values []uint64) (total uint64) {
 	return total
 }
 
-func commString(comm [16]int8) string {
+func commString(comm [CommLen]int8) string {
 	b := make([]byte, 0, len(comm))
 	for _, c := range comm {
 		if c == 0 {

@@ -11,10 +11,15 @@
 // sys_enter) and raw_tp_programs.bpf.h. All builds define the same maps and
 // programs, so they load into the same Go type; the Go types of their keys
 // and values come from the first.
+//
+// The constants Go shares with the C (ABIs, limits, ablations) are C enums,
+// exported by the first bpf2go line; gencons copies them into the untagged
+// zconstants.go, which every platform builds.
 package bpf
 
-//go:generate go tool bpf2go -tags linux -target amd64,arm64 -type group_key -type syscall_key -type bucket_stats -type error_key -type overflow_error_key -type exited_task -type bucket_key -type overflow_bucket_key syscalls syscalls_tp_btf.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
+//go:generate go tool bpf2go -tags linux -target amd64,arm64 -type abi -type limits -type ablation -type group_key -type syscall_key -type bucket_stats -type error_key -type overflow_error_key -type exited_task -type bucket_key -type overflow_bucket_key syscalls syscalls_tp_btf.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
 //go:generate go tool bpf2go -tags linux -target amd64,arm64 -no-global-types -output-stem syscalls_rawtpcore syscallsRawTPCORE syscalls_raw_tp_core.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
 //go:generate go tool bpf2go -tags linux -target amd64,arm64 -no-global-types -output-stem syscalls_rawtp syscallsRawTP syscalls_raw_tp.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
 //go:generate go tool bpf2go -tags linux -target amd64,arm64 -no-global-types -output-stem syscalls_tracepoint syscallsTracepoint syscalls_tracepoint.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
 //go:generate go tool bpf2go -tags linux -target amd64,arm64 -output-stem histogram -output-suffix _test histogramTest histogram_test.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
+//go:generate go run ./internal/gencons -o zconstants.go syscalls_x86_bpfel.go syscalls_arm64_bpfel.go

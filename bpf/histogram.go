@@ -14,9 +14,11 @@ const (
 	// syscalls land in the last bucket.
 	lowestOctave  = -30
 	highestOctave = 22
-	// maxDurationBounds is MAX_DURATION_BOUNDS in syscalls.h.
-	maxDurationBounds = (highestOctave-lowestOctave)<<MaxDurationScale + 1
 )
+
+// The kernel's duration_bounds (MaxDurationBounds, from syscalls.h) must
+// hold the bounds of the finest scale: else this does not compile.
+var _ [MaxDurationBounds - ((highestOctave-lowestOctave)<<MaxDurationScale + 1)]struct{}
 
 // durationBounds returns the bucket bounds the kernel compares durations
 // (integer ns) with: bounds[j] = floor(1e9 * 2^(k/2^scale)) for

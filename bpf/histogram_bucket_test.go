@@ -54,7 +54,7 @@ func referenceBucket(d uint64, scale int) int32 {
 func TestDurationBoundsExact(t *testing.T) {
 	for scale := range MaxDurationScale + 1 {
 		first, bounds := durationBounds(scale)
-		require.LessOrEqual(t, len(bounds), maxDurationBounds)
+		require.LessOrEqual(t, len(bounds), MaxDurationBounds)
 		for j, b := range bounds {
 			k := first + int32(j)
 			require.True(t, leq(b, k, scale), "scale %d k %d: %d ns is above the bound", scale, k, b)
@@ -76,7 +76,7 @@ func TestKernelBucketIndex(t *testing.T) {
 		spec, err := loadHistogramTest()
 		require.NoError(t, err)
 		first, bounds := durationBounds(scale)
-		var boundArray [maxDurationBounds]uint64
+		var boundArray [MaxDurationBounds]uint64
 		copy(boundArray[:], bounds)
 		require.NoError(t, spec.Variables["first_bound"].Set(first))
 		require.NoError(t, spec.Variables["bound_count"].Set(uint32(len(bounds))))

@@ -26,9 +26,22 @@ volatile const bool filter_syscalls = false;
 volatile const bool allow_high_syscalls = true; /* numbers >= SYSCALL_SLOTS */
 volatile const __u64 syscall_mask[ALL_SYSCALL_SLOTS / 64] = {};
 
-#define ABLATE_CLOCK	 1 /* no clock reads: every duration is 1 us */
-#define ABLATE_BUCKET	 2 /* no bucket search: every duration in one bucket */
-#define ABLATE_HISTOGRAM 4 /* no histogram update (the call goes uncounted) */
+/* The bits of ablate. */
+enum ablation {
+	ABLATE_CLOCK = 1 << 0,	   /* no clock reads: every duration is 1 us */
+	ABLATE_BUCKET = 1 << 1,	   /* no bucket search: every duration in one bucket */
+	ABLATE_HISTOGRAM = 1 << 2, /* no histogram update (the call goes uncounted) */
+};
+
+/* bpf2go -type finds only types in an object's BTF, and clang puts there
+ * only the types of globals and functions: this global brings in the enums
+ * Go needs (see gen.go). Loaders skip a section they do not know, so it
+ * is never loaded, and the programs do not change. */
+struct go_enums {
+	enum abi abi;
+	enum limits limits;
+	enum ablation ablation;
+} go_enums SEC(".go_enums");
 
 /* The entry time of a timed syscall: when it entered, or with
  * ABLATE_CLOCK a constant. */

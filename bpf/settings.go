@@ -42,7 +42,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 		syscallsVarSyscallMask:       mask,
 	}
 	first, bounds := durationBounds(opts.DurationScale)
-	var boundArray [maxDurationBounds]uint64
+	var boundArray [MaxDurationBounds]uint64
 	copy(boundArray[:], bounds)
 	vars[syscallsVarFirstBound] = first
 	vars[syscallsVarBoundCount] = uint32(len(bounds))
@@ -116,9 +116,9 @@ func (c *Counters) fillFilters() error {
 		}
 	}
 	for _, comm := range c.opts.Filter.Comms {
-		var key [16]byte
+		var key [CommLen]byte
 		if len(comm) > len(key)-1 {
-			return &filterError{fmt.Errorf("filter comm %q: longer than the kernel's 15 bytes", comm)}
+			return &filterError{fmt.Errorf("filter comm %q: longer than the kernel's %d bytes", comm, len(key)-1)}
 		}
 		copy(key[:], comm)
 		if err := c.objs.FilterCommSet.Put(key, one); err != nil {

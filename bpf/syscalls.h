@@ -5,26 +5,36 @@
 #ifndef SYSCALLS_H
 #define SYSCALLS_H
 
-/* Syscall numbers per ABI kept in arrays and filter masks; larger numbers
- * (none today) fall back to the hash maps. */
-#define SYSCALL_SLOTS 1024
+/* The constants Go needs are enums, not #defines: bpf2go exports enums
+ * found in the objects' BTF (see go_enums in maps.bpf.h), and gencons (run
+ * by gen.go) writes them to zconstants.go, so that Go never copies a
+ * number. */
 
 /* Syscall ABIs a 64-bit kernel serves. */
-#define ABI_NATIVE 0 /* x86_64, aarch64 */
-#define ABI_COMPAT 1 /* i386 on x86-64, arm (aarch32) on arm64 */
-#define ABI_X32	   2 /* x86-64 x32: native numbers with __X32_SYSCALL_BIT */
-#define ABI_COUNT  3
+enum abi {
+	ABI_NATIVE = 0, /* x86_64, aarch64 */
+	ABI_COMPAT = 1, /* i386 on x86-64, arm (aarch32) on arm64 */
+	ABI_X32 = 2,	/* x86-64 x32: native numbers with __X32_SYSCALL_BIT */
+	ABI_COUNT = 3,
+};
+
+enum limits {
+	/* Syscall numbers per ABI kept in arrays and filter masks; larger
+	 * numbers (none today) fall back to the hash maps. */
+	SYSCALL_SLOTS = 1024,
+	/* The kernel's error range: a return value in [-MAX_ERRNO, -1] is an
+	 * errno. */
+	MAX_ERRNO = 4095,
+	/* The kernel comm is 16 bytes including the terminating NUL. */
+	COMM_LEN = 16,
+	/* Cgroups the filter may list. */
+	MAX_FILTER_CGROUPS = 64,
+	/* Duration bucket bounds at the finest scale (see below). */
+	MAX_DURATION_BOUNDS = 52 * 8 + 1,
+};
 
 /* Slots of the arrays indexed by abi * SYSCALL_SLOTS + nr. */
 #define ALL_SYSCALL_SLOTS (ABI_COUNT * SYSCALL_SLOTS)
-
-/* The kernel's error range: a return value in [-MAX_ERRNO, -1] is an errno. */
-#define MAX_ERRNO 4095
-
-/* The kernel comm is 16 bytes including the terminating NUL. */
-#define COMM_LEN 16
-
-#define MAX_FILTER_CGROUPS 64
 
 /* Who made a syscall, as far as group_by asks. Unused fields are 0. */
 struct group_key {
@@ -44,8 +54,8 @@ struct syscall_key {
 /* Duration histograms: OTel base-2 exponential buckets, bucket i holding
  * durations in (2^(i/2^scale), 2^((i+1)/2^scale)] seconds. The loader
  * writes the bucket bounds in ns for the configured scale (0..3), from
- * 2^-30 s (below 1 ns) to 2^22 s (48 days), into duration_bounds. */
-#define MAX_DURATION_BOUNDS (52 * 8 + 1)
+ * 2^-30 s (below 1 ns) to 2^22 s (48 days), into duration_bounds: at
+ * most MAX_DURATION_BOUNDS of them. */
 
 /* The durations that fell in one bucket (calls when counted at exit). */
 struct bucket_stats {

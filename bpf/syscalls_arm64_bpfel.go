@@ -13,6 +13,23 @@ import (
 	"github.com/cilium/ebpf"
 )
 
+type syscallsAbi uint32
+
+const (
+	syscallsAbiABI_NATIVE syscallsAbi = 0
+	syscallsAbiABI_COMPAT syscallsAbi = 1
+	syscallsAbiABI_X32    syscallsAbi = 2
+	syscallsAbiABI_COUNT  syscallsAbi = 3
+)
+
+type syscallsAblation uint32
+
+const (
+	syscallsAblationABLATE_CLOCK     syscallsAblation = 1
+	syscallsAblationABLATE_BUCKET    syscallsAblation = 2
+	syscallsAblationABLATE_HISTOGRAM syscallsAblation = 4
+)
+
 type syscallsBucketKey struct {
 	_      structs.HostLayout
 	Group  syscallsGroupKey
@@ -57,6 +74,16 @@ type syscallsInflight struct {
 	Nr      int32
 	Abi     uint32
 }
+
+type syscallsLimits uint32
+
+const (
+	syscallsLimitsSYSCALL_SLOTS       syscallsLimits = 1024
+	syscallsLimitsMAX_ERRNO           syscallsLimits = 4095
+	syscallsLimitsCOMM_LEN            syscallsLimits = 16
+	syscallsLimitsMAX_FILTER_CGROUPS  syscallsLimits = 64
+	syscallsLimitsMAX_DURATION_BOUNDS syscallsLimits = 417
+)
 
 type syscallsOverflowBucketKey struct {
 	_      structs.HostLayout

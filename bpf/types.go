@@ -2,22 +2,9 @@ package bpf
 
 // What the receiver configures and reads, kept free of build constraints so
 // that the receiver's configuration compiles on every platform; the loader
-// (counters.go) builds only where bpf2go objects exist.
-
-// Syscall ABIs of a 64-bit kernel, as the kernel programs tell them apart.
-const (
-	ABINative = 0 // x86_64, aarch64
-	ABICompat = 1 // i386 on x86-64, arm on arm64
-	ABIX32    = 2 // x86-64 x32
-	ABICount  = 3
-
-	// SyscallSlots is how many numbers per ABI the arrays and the syscall
-	// filter cover; larger numbers are counted in the hash maps.
-	SyscallSlots = 1024
-
-	// MaxFilterCgroups is how many cgroups Filter.CgroupDirs may list.
-	MaxFilterCgroups = 64
-)
+// (counters.go) builds only where bpf2go objects exist. So do the constants
+// shared with the kernel programs (ABINative, SyscallSlots, AblateClock, ...):
+// zconstants.go, generated from the C enums of syscalls.h and maps.bpf.h.
 
 // DefaultMaxGroups bounds the distinct groups counted when Options leaves
 // MaxGroups at 0.
@@ -69,14 +56,6 @@ type Options struct {
 	PinPath string
 }
 
-// Ablations of the duration path (Options.Ablate), as the programs
-// define them.
-const (
-	AblateClock     = 1 << iota // no clock reads: every duration is 1 us
-	AblateBucket                // no bucket search: every duration in one bucket
-	AblateHistogram             // no histogram update: the timed call goes uncounted
-)
-
 // Hook is a way of hooking the syscall path, from the cheapest and most
 // exact to the most widely available.
 type Hook string
@@ -105,7 +84,8 @@ var Hooks = []Hook{HookTPBTF, HookRawTracepoint, HookTracepoint}
 type Filter struct {
 	PIDs  []uint32 // thread-group ids
 	Comms []string // exact comm
-	// CgroupDirs are cgroup v2 directories; their descendants are included.
+	// CgroupDirs are cgroup v2 directories, at most MaxFilterCgroups;
+	// their descendants are included.
 	CgroupDirs []string
 	// Syscalls, when set, lists the numbers counted per ABI.
 	Syscalls *SyscallSelection

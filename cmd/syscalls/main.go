@@ -132,8 +132,8 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		return opts, errors.New("-d and -i take a positive number of seconds")
 	case len(opts.command) > 0 && opts.duration > 0:
 		return opts, errors.New("-d is for -p, --cgroup and --comm: a command is counted until it exits")
-	case len(opts.comm) > 15:
-		return opts, fmt.Errorf("--comm %q: longer than the kernel's 15 bytes", opts.comm)
+	case len(opts.comm) > bpf.CommLen-1:
+		return opts, fmt.Errorf("--comm %q: longer than the kernel's %d bytes", opts.comm, bpf.CommLen-1)
 	}
 	return opts, nil
 }

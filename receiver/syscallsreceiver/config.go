@@ -36,7 +36,7 @@ const (
 	maxFilterComms = 256
 	maxGroupsLimit = 100_000
 	pidMaxLimit    = 1 << 22 // PID_MAX_LIMIT on 64-bit kernels
-	commMaxBytes   = 15
+	commMaxBytes   = bpf.CommLen - 1
 )
 
 // Config is the receiver's configuration.

@@ -52,7 +52,7 @@ const unknownFirst = 1024
 
 const (
 	prSetName = 15 // PR_SET_NAME
-	commLen   = 16
+	commLen   = 16 // TASK_COMM_LEN, bpf.CommLen (not imported: see the package comment)
 )
 
 // The main goroutine stays on the main thread, so that the main thread's
