@@ -105,7 +105,7 @@ static __always_inline __u64 *array_slot(__u32 nr, __u32 abi)
 
 	if (nr >= SYSCALL_SLOTS)
 		return 0;
-	return bpf_map_lookup_elem(&array_stats, &index);
+	return bpf_map_lookup_elem(&array_calls, &index);
 }
 
 /* Admits a new group unless max_groups are already counted. */
@@ -142,13 +142,13 @@ static __always_inline __u64 *calls_for(struct group_key *g, __u32 nr, __u32 abi
 			return calls;
 		/* A number past the array: the hash, under the zero group. */
 	} else {
-		calls = bpf_map_lookup_elem(&group_stats, &key);
+		calls = bpf_map_lookup_elem(&group_calls, &key);
 		if (calls)
 			return calls;
 		if (!admit(g))
 			goto overflow;
 	}
-	calls = lookup_or_try_init(&group_stats, &key, &zero);
+	calls = lookup_or_try_init(&group_calls, &key, &zero);
 	if (calls)
 		return calls;
 overflow:
@@ -182,7 +182,7 @@ static __always_inline void count_error(struct group_key *g, __u32 nr, __u32 abi
 		increment(&overflow_errors, &okey);
 }
 
-static __always_inline void add_duration(struct bucket_stats *stats, __u64 d)
+static __always_inline void add_duration(struct bucket_durations *stats, __u64 d)
 {
 	stats->count++;
 	stats->duration_ns += d;
@@ -199,7 +199,7 @@ static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32
 	__s16 bucket = (ablate & ABLATE_BUCKET) ? first_bound : bucket_of(d);
 	struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
 	struct overflow_bucket_key okey = { .nr = nr, .abi = abi, .bucket = bucket };
-	struct bucket_stats zero = {}, *stats = bpf_map_lookup_elem(&duration_buckets, &key);
+	struct bucket_durations zero = {}, *stats = bpf_map_lookup_elem(&duration_buckets, &key);
 
 	if (!stats && (!GROUPED || admit(g)))
 		stats = lookup_or_try_init(&duration_buckets, &key, &zero);
@@ -237,18 +237,19 @@ static __always_inline void count_call(__u64 pid_tgid, void *task, long nr, __u3
 		(*calls)++;
 }
 
-/* Counts what a returning syscall tells: the call itself (when counted at
- * exit), its error, its duration. start is when it entered, 0 if unknown.
- * A timed call is counted in its histogram bucket (see duration_buckets). */
+/* Counts what a returning syscall tells: its error, its duration, and with
+ * count_call_at_exit the call itself (the hooks that count calls at
+ * sys_enter pass false). start is when it entered, 0 if unknown. A timed
+ * call is counted in its histogram bucket only (see duration_buckets). */
 static __always_inline void count_return(__u64 pid_tgid, void *task, long nr, __u32 abi, long ret,
-					 __u64 start, bool call)
+					 __u64 start, bool count_call_at_exit)
 {
 	struct group_key g = {};
 	__u64 *calls;
 	bool failed = count_errors && ret < 0 && ret >= -MAX_ERRNO;
 	bool timed = measure_duration && start;
 
-	if (!call && !failed && !timed)
+	if (!count_call_at_exit && !failed && !timed)
 		return;
 	group_of(&g, pid_tgid, task);
 	if (timed) {
@@ -256,7 +257,7 @@ static __always_inline void count_return(__u64 pid_tgid, void *task, long nr, __
 
 		if (!(ablate & ABLATE_HISTOGRAM))
 			record_duration(&g, nr, abi, d);
-	} else if (call) {
+	} else if (count_call_at_exit) {
 		calls = calls_for(&g, nr, abi);
 		if (calls)
 			(*calls)++;

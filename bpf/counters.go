@@ -295,7 +295,7 @@ func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 			}
 		}
 	}
-	for _, m := range []*ebpf.Map{c.objs.ArrayStats, c.objs.GroupStats, c.objs.ErrorCounts, c.objs.OverflowErrors,
+	for _, m := range []*ebpf.Map{c.objs.ArrayCalls, c.objs.GroupCalls, c.objs.ErrorCounts, c.objs.OverflowErrors,
 		c.objs.DurationBuckets, c.objs.OverflowBuckets, c.objs.Groups, c.objs.GroupsFull, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls, c.objs.ExcludedTgid,
 		c.objs.FilterPidSet, c.objs.FilterCommSet, c.objs.FilterCgroupSet} {
 		if info, err := m.Info(); err == nil {

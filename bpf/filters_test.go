@@ -84,7 +84,7 @@ func only(nrs ...uint32) *SyscallSelection {
 }
 
 func allBut(nrs ...uint32) *SyscallSelection {
-	sel := &SyscallSelection{High: true}
+	sel := &SyscallSelection{AllowHighSyscalls: true}
 	for abi := range ABICount {
 		for nr := range sel.Selected[abi] {
 			sel.Selected[abi][nr] = true

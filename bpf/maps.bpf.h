@@ -60,7 +60,7 @@ struct {
 	__uint(max_entries, ALL_SYSCALL_SLOTS);
 	__type(key, __u32);
 	__type(value, __u64);
-} array_stats SEC(".maps");
+} array_calls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -68,7 +68,7 @@ struct {
 	__uint(max_entries, 1024);	      /* sized by the loader */
 	__type(key, struct syscall_key);
 	__type(value, __u64);
-} group_stats SEC(".maps");
+} group_calls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -94,14 +94,14 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC); /* memory follows use, not max_entries */
 	__uint(max_entries, 1024);	      /* sized by the loader */
 	__type(key, struct bucket_key);
-	__type(value, struct bucket_stats);
+	__type(value, struct bucket_durations);
 } duration_buckets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, struct overflow_bucket_key);
-	__type(value, struct bucket_stats);
+	__type(value, struct bucket_durations);
 } overflow_buckets SEC(".maps");
 
 /* The groups being counted: max_entries is max_groups, the hard bound on

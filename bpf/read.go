@@ -104,8 +104,8 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		}
 	}
 	timedCalls := c.callsInBuckets()
-	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketStats) {
-		var b syscallsBucketStats
+	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketDurations) {
+		var b syscallsBucketDurations
 		for _, v := range perCPU {
 			if v.Count == 0 {
 				continue
@@ -147,10 +147,10 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 	}
 
 	err := errors.Join(
-		readMap(c.objs.ArrayStats, c.cpus, func(i uint32, v []uint64) {
+		readMap(c.objs.ArrayCalls, c.cpus, func(i uint32, v []uint64) {
 			addCalls(SyscallKey{Group: arrayGroup, Nr: i % SyscallSlots, ABI: i / SyscallSlots}, v)
 		}),
-		readMap(c.objs.GroupStats, c.cpus, func(k syscallsSyscallKey, v []uint64) {
+		readMap(c.objs.GroupCalls, c.cpus, func(k syscallsSyscallKey, v []uint64) {
 			addCalls(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: k.Abi}, v)
 		}),
 		readMap(c.objs.ErrorCounts, c.cpus, func(k syscallsErrorKey, v []uint64) {
@@ -159,10 +159,10 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		readMap(c.objs.OverflowErrors, c.cpus, func(k syscallsOverflowErrorKey, v []uint64) {
 			addError(ErrorKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi), Errno: uint32(k.Errno)}, v)
 		}),
-		readMap(c.objs.DurationBuckets, c.cpus, func(k syscallsBucketKey, v []syscallsBucketStats) {
+		readMap(c.objs.DurationBuckets, c.cpus, func(k syscallsBucketKey, v []syscallsBucketDurations) {
 			addBucket(SyscallKey{Group: group(k.Group), Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
 		}),
-		readMap(c.objs.OverflowBuckets, c.cpus, func(k syscallsOverflowBucketKey, v []syscallsBucketStats) {
+		readMap(c.objs.OverflowBuckets, c.cpus, func(k syscallsOverflowBucketKey, v []syscallsBucketDurations) {
 			addBucket(SyscallKey{Group: arrayGroup, Nr: k.Nr, ABI: uint32(k.Abi)}, k.Bucket, v)
 		}),
 		readMap(c.objs.Groups, 1, func(k syscallsGroupKey, _ []uint8) {
@@ -224,7 +224,7 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 		}
 	}
 	err := errors.Join(
-		deleteKeys(c.objs.GroupStats, statKeys),
+		deleteKeys(c.objs.GroupCalls, statKeys),
 		deleteKeys(c.objs.ErrorCounts, errKeys),
 		deleteKeys(c.objs.DurationBuckets, bucketKeys),
 		deleteKeys(c.objs.Groups, groupKeys),

@@ -23,7 +23,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 				}
 			}
 		}
-		high = f.Syscalls.High
+		high = f.Syscalls.AllowHighSyscalls
 	}
 	vars := map[string]any{
 		syscallsVarGroupByProcess:    opts.GroupByProcess,
@@ -63,11 +63,11 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook hookSpec) {
 	maxEntries := func(name string, n uint32) { spec.Maps[name].MaxEntries = max(n, 1) }
 	if opts.grouped() {
 		maxEntries(syscallsMapGroups, opts.MaxGroups)
-		maxEntries(syscallsMapGroupStats, min(opts.MaxGroups*16, 1<<18))
+		maxEntries(syscallsMapGroupCalls, min(opts.MaxGroups*16, 1<<18))
 		maxEntries(syscallsMapErrorCounts, min(opts.MaxGroups*4, 1<<16))
 	} else {
 		maxEntries(syscallsMapGroups, 1)
-		maxEntries(syscallsMapGroupStats, 1024) // numbers beyond SyscallSlots
+		maxEntries(syscallsMapGroupCalls, 1024) // numbers beyond SyscallSlots
 		maxEntries(syscallsMapErrorCounts, 4096)
 	}
 	if !opts.CountErrors {

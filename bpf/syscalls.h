@@ -58,7 +58,7 @@ struct syscall_key {
  * most MAX_DURATION_BOUNDS of them. */
 
 /* The durations that fell in one bucket (calls when counted at exit). */
-struct bucket_stats {
+struct bucket_durations {
 	__u64 count;
 	__u64 duration_ns; /* their sum */
 	__u64 min_ns;

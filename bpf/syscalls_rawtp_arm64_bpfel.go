@@ -16,7 +16,7 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	syscallsRawTPMapArrayStats        = "array_stats"
+	syscallsRawTPMapArrayCalls        = "array_calls"
 	syscallsRawTPMapDroppedUpdates    = "dropped_updates"
 	syscallsRawTPMapDurationBuckets   = "duration_buckets"
 	syscallsRawTPMapErrorCounts       = "error_counts"
@@ -25,7 +25,7 @@ const (
 	syscallsRawTPMapFilterCgroupSet   = "filter_cgroup_set"
 	syscallsRawTPMapFilterCommSet     = "filter_comm_set"
 	syscallsRawTPMapFilterPidSet      = "filter_pid_set"
-	syscallsRawTPMapGroupStats        = "group_stats"
+	syscallsRawTPMapGroupCalls        = "group_calls"
 	syscallsRawTPMapGroups            = "groups"
 	syscallsRawTPMapGroupsFull        = "groups_full"
 	syscallsRawTPMapInflightSyscalls  = "inflight_syscalls"
@@ -104,7 +104,7 @@ type syscallsRawTPProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsRawTPMapSpecs struct {
-	ArrayStats       *ebpf.MapSpec `ebpf:"array_stats"`
+	ArrayCalls       *ebpf.MapSpec `ebpf:"array_calls"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
@@ -113,7 +113,7 @@ type syscallsRawTPMapSpecs struct {
 	FilterCgroupSet  *ebpf.MapSpec `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.MapSpec `ebpf:"filter_comm_set"`
 	FilterPidSet     *ebpf.MapSpec `ebpf:"filter_pid_set"`
-	GroupStats       *ebpf.MapSpec `ebpf:"group_stats"`
+	GroupCalls       *ebpf.MapSpec `ebpf:"group_calls"`
 	Groups           *ebpf.MapSpec `ebpf:"groups"`
 	GroupsFull       *ebpf.MapSpec `ebpf:"groups_full"`
 	InflightSyscalls *ebpf.MapSpec `ebpf:"inflight_syscalls"`
@@ -164,7 +164,7 @@ func (o *syscallsRawTPObjects) Close() error {
 //
 // It can be passed to loadSyscallsRawTPObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsRawTPMaps struct {
-	ArrayStats       *ebpf.Map `ebpf:"array_stats"`
+	ArrayCalls       *ebpf.Map `ebpf:"array_calls"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
@@ -173,7 +173,7 @@ type syscallsRawTPMaps struct {
 	FilterCgroupSet  *ebpf.Map `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.Map `ebpf:"filter_comm_set"`
 	FilterPidSet     *ebpf.Map `ebpf:"filter_pid_set"`
-	GroupStats       *ebpf.Map `ebpf:"group_stats"`
+	GroupCalls       *ebpf.Map `ebpf:"group_calls"`
 	Groups           *ebpf.Map `ebpf:"groups"`
 	GroupsFull       *ebpf.Map `ebpf:"groups_full"`
 	InflightSyscalls *ebpf.Map `ebpf:"inflight_syscalls"`
@@ -183,7 +183,7 @@ type syscallsRawTPMaps struct {
 
 func (m *syscallsRawTPMaps) Close() error {
 	return _SyscallsRawTPClose(
-		m.ArrayStats,
+		m.ArrayCalls,
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,
@@ -192,7 +192,7 @@ func (m *syscallsRawTPMaps) Close() error {
 		m.FilterCgroupSet,
 		m.FilterCommSet,
 		m.FilterPidSet,
-		m.GroupStats,
+		m.GroupCalls,
 		m.Groups,
 		m.GroupsFull,
 		m.InflightSyscalls,

@@ -30,20 +30,20 @@ const (
 	syscallsAblationABLATE_HISTOGRAM syscallsAblation = 4
 )
 
+type syscallsBucketDurations struct {
+	_          structs.HostLayout
+	Count      uint64
+	DurationNs uint64
+	MinNs      uint64
+	MaxNs      uint64
+}
+
 type syscallsBucketKey struct {
 	_      structs.HostLayout
 	Group  syscallsGroupKey
 	Nr     uint32
 	Abi    uint16
 	Bucket int16
-}
-
-type syscallsBucketStats struct {
-	_          structs.HostLayout
-	Count      uint64
-	DurationNs uint64
-	MinNs      uint64
-	MaxNs      uint64
 }
 
 type syscallsErrorKey struct {
@@ -110,7 +110,7 @@ type syscallsSyscallKey struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	syscallsMapArrayStats        = "array_stats"
+	syscallsMapArrayCalls        = "array_calls"
 	syscallsMapDroppedUpdates    = "dropped_updates"
 	syscallsMapDurationBuckets   = "duration_buckets"
 	syscallsMapErrorCounts       = "error_counts"
@@ -119,7 +119,7 @@ const (
 	syscallsMapFilterCgroupSet   = "filter_cgroup_set"
 	syscallsMapFilterCommSet     = "filter_comm_set"
 	syscallsMapFilterPidSet      = "filter_pid_set"
-	syscallsMapGroupStats        = "group_stats"
+	syscallsMapGroupCalls        = "group_calls"
 	syscallsMapGroups            = "groups"
 	syscallsMapGroupsFull        = "groups_full"
 	syscallsMapInflightSyscalls  = "inflight_syscalls"
@@ -198,7 +198,7 @@ type syscallsProgramSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsMapSpecs struct {
-	ArrayStats       *ebpf.MapSpec `ebpf:"array_stats"`
+	ArrayCalls       *ebpf.MapSpec `ebpf:"array_calls"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
@@ -207,7 +207,7 @@ type syscallsMapSpecs struct {
 	FilterCgroupSet  *ebpf.MapSpec `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.MapSpec `ebpf:"filter_comm_set"`
 	FilterPidSet     *ebpf.MapSpec `ebpf:"filter_pid_set"`
-	GroupStats       *ebpf.MapSpec `ebpf:"group_stats"`
+	GroupCalls       *ebpf.MapSpec `ebpf:"group_calls"`
 	Groups           *ebpf.MapSpec `ebpf:"groups"`
 	GroupsFull       *ebpf.MapSpec `ebpf:"groups_full"`
 	InflightSyscalls *ebpf.MapSpec `ebpf:"inflight_syscalls"`
@@ -258,7 +258,7 @@ func (o *syscallsObjects) Close() error {
 //
 // It can be passed to loadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsMaps struct {
-	ArrayStats       *ebpf.Map `ebpf:"array_stats"`
+	ArrayCalls       *ebpf.Map `ebpf:"array_calls"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
@@ -267,7 +267,7 @@ type syscallsMaps struct {
 	FilterCgroupSet  *ebpf.Map `ebpf:"filter_cgroup_set"`
 	FilterCommSet    *ebpf.Map `ebpf:"filter_comm_set"`
 	FilterPidSet     *ebpf.Map `ebpf:"filter_pid_set"`
-	GroupStats       *ebpf.Map `ebpf:"group_stats"`
+	GroupCalls       *ebpf.Map `ebpf:"group_calls"`
 	Groups           *ebpf.Map `ebpf:"groups"`
 	GroupsFull       *ebpf.Map `ebpf:"groups_full"`
 	InflightSyscalls *ebpf.Map `ebpf:"inflight_syscalls"`
@@ -277,7 +277,7 @@ type syscallsMaps struct {
 
 func (m *syscallsMaps) Close() error {
 	return _SyscallsClose(
-		m.ArrayStats,
+		m.ArrayCalls,
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,
@@ -286,7 +286,7 @@ func (m *syscallsMaps) Close() error {
 		m.FilterCgroupSet,
 		m.FilterCommSet,
 		m.FilterPidSet,
-		m.GroupStats,
+		m.GroupCalls,
 		m.Groups,
 		m.GroupsFull,
 		m.InflightSyscalls,

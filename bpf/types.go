@@ -94,8 +94,9 @@ type Filter struct {
 // SyscallSelection marks the syscall numbers to count, per ABI.
 type SyscallSelection struct {
 	Selected [ABICount][SyscallSlots]bool
-	// High says whether numbers beyond SyscallSlots are counted.
-	High bool
+	// AllowHighSyscalls says whether numbers beyond SyscallSlots are counted
+	// (allow_high_syscalls in the programs).
+	AllowHighSyscalls bool
 }
 
 func (o Options) grouped() bool { return o.GroupByProcess || o.GroupByThread || o.GroupByCgroup }

@@ -265,7 +265,7 @@ func (c *Config) bpfOptions() (bpf.Options, error) {
 // kernel serves: a name absent from a table (e.g. a 64-bit-only syscall in
 // the 32-bit table) selects nothing there.
 func syscallSelection(native *sysnames.Table, include, exclude []string) *bpf.SyscallSelection {
-	sel := &bpf.SyscallSelection{High: include == nil}
+	sel := &bpf.SyscallSelection{AllowHighSyscalls: include == nil}
 	tables := [bpf.ABICount]*sysnames.Table{bpf.ABINative: native, bpf.ABICompat: native.Compat(), bpf.ABIX32: native}
 	for abi, table := range tables {
 		if include == nil {

@@ -147,7 +147,7 @@ func TestLoadConfigAllOptions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{root}, opts.Filter.CgroupDirs)
 	require.NotNil(t, opts.Filter.Syscalls)
-	assert.False(t, opts.Filter.Syscalls.High, "an allow-list excludes unknown numbers")
+	assert.False(t, opts.Filter.Syscalls.AllowHighSyscalls, "an allow-list excludes unknown numbers")
 }
 
 // TestSyscallSelection: names select their number in every ABI's table.
@@ -169,13 +169,13 @@ func TestSyscallSelection(t *testing.T) {
 	assert.True(t, sel.Selected[bpf.ABICompat][295], "openat is 295 on i386")
 	assert.Equal(t, 2, count(bpf.ABINative))
 	assert.Equal(t, 2, count(bpf.ABICompat))
-	assert.False(t, sel.High)
+	assert.False(t, sel.AllowHighSyscalls)
 
 	sel = syscallSelection(amd64, nil, []string{"futex"})
 	assert.False(t, sel.Selected[bpf.ABINative][202], "futex is 202 on x86_64")
 	assert.False(t, sel.Selected[bpf.ABICompat][240], "futex is 240 on i386")
 	assert.Equal(t, bpf.SyscallSlots-1, count(bpf.ABINative))
-	assert.True(t, sel.High, "an exclude-list keeps unknown numbers")
+	assert.True(t, sel.AllowHighSyscalls, "an exclude-list keeps unknown numbers")
 }
 
 // TestLoadConfigInvalid: every invalid value is rejected, at the stage the
