@@ -62,7 +62,7 @@ var hookSpecs = []hookSpec{
 		},
 		check: func(Options) error {
 			if err := features.HaveProgramHelper(ebpf.RawTracepoint, asm.FnProbeReadKernel); err != nil {
-				return kernelError("raw tracepoint programs with bpf_probe_read_kernel (Linux 5.5+)", err)
+				return kernelError("raw tracepoint programs with bpf_probe_read_kernel and global functions (Linux 5.6+)", err)
 			}
 			return nil
 		},

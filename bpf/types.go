@@ -65,8 +65,8 @@ const (
 	// HookTPBTF uses BTF-enabled raw tracepoints (Linux 5.15+ with BTF):
 	// one program at sys_exit counts calls and errors.
 	HookTPBTF Hook = "tp_btf"
-	// HookRawTracepoint uses raw tracepoints and needs no BTF (Linux
-	// 5.5+). Where the kernel has BTF it reads tasks' start times (a CO-RE
+	// HookRawTracepoint uses raw tracepoints and needs no kernel BTF (Linux
+	// 5.6+). Where the kernel has BTF it reads tasks' start times (a CO-RE
 	// build); without, a reused pid is not told apart from its previous
 	// process.
 	HookRawTracepoint Hook = "raw_tracepoint"
