@@ -7,7 +7,7 @@ OTELCOL  := _build/otelcol-syscalls
 TOOL     := _build/syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol tool lint run test test-kernels e2e soak tools bench generate clean distclean
+.PHONY: all build otelcol tool lint run test test-kernels e2e soak tools bench bench-compare generate clean distclean
 
 # What the end-to-end tests run besides the collector: real backends
 # (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
@@ -163,6 +163,13 @@ bench: otelcol tool
 	$(GO) build -o _build/syscallbench ./bench/cmd/syscallbench
 	BENCH_REVISION="$(BENCH_REVISION)" ./_build/syscallbench \
 		-gobench _build/bench-emit.txt -otelcol $(OTELCOL) -tool $(TOOL) -o _build/bench.txt
+
+# The getppid benchmark of BASE and of this checkout, side by side in one
+# run (alternating rounds), with head ÷ base per variant: the regression
+# check for a change to the programs or the engine (root).
+# make bench-compare BASE=main [COMPARE_ROUNDS=5]
+bench-compare:
+	GO=$(GO) bench/compare.sh $(or $(BASE),$(error set BASE to a git revision))
 
 # Regenerates the BPF objects (bpf2go, clang), the syscall name tables and
 # the mdatagen code. Installs clang and the libbpf headers when missing.
