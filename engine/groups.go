@@ -158,4 +158,3 @@ func (e *Engine) describe(g bpf.Group) (info GroupInfo, alive bool) {
 	}
 	return info, alive
 }
-
