@@ -19,7 +19,7 @@ import (
 // syscallEntry and errorEntry are counters taken out of the snapshot's
 // maps to be sorted, with their values so that they are not looked up again.
 type syscallEntry struct {
-	key   bpf.SyscallKey
+	key    bpf.SyscallKey
 	totals bpf.SyscallTotals
 }
 

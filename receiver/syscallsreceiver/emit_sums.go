@@ -31,14 +31,14 @@ type sumMetric struct {
 
 	// The current resource: its metrics, how many points it may get,
 	// and this metric in it once it has a point.
-	ms       pmetric.MetricSlice
-	capacity int
-	dps      pmetric.NumberDataPointSlice
-	open     bool
+	ms          pmetric.MetricSlice
+	capacity    int
+	dps         pmetric.NumberDataPointSlice
+	open        bool
 	resourceSeq int // numbers the resources, so that seen needs no clearing
 	// Where each attributes' point was last put. Pointers: a slot from an
 	// earlier resource is reused without a second map operation.
-	seen   map[pointKey]*pointSlot
+	seen           map[pointKey]*pointSlot
 	valuesPerPoint []int64 // how many values each point of the resource sums (avg divides by it)
 }
 

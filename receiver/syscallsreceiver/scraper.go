@@ -31,10 +31,10 @@ type syscallsScraper struct {
 	procfs   string
 	names    *sysnames.Table
 
-	engine    *engine.Engine
-	counters  *bpf.Counters     // the engine's
-	emitter   *emitter
-	dropped   uint64
+	engine   *engine.Engine
+	counters *bpf.Counters // the engine's
+	emitter  *emitter
+	dropped  uint64
 
 	telemetry *metadata.TelemetryBuilder
 	bpfStats  io.Closer // non-nil while program_stats keeps BPF statistics on
