@@ -17,6 +17,9 @@ TOOLS      := _build/tools
 VM_VERSION := v1.151.0
 VM         := $(TOOLS)/victoria-metrics-$(VM_VERSION)/victoria-metrics
 PROMETHEUS := $(TOOLS)/prometheus/usr/bin/prometheus
+# Prometheus 3 (module v0.316.0), for its OTLP receiver and native histograms.
+PROMETHEUS3_VERSION := v0.316.0
+PROMETHEUS3 := $(TOOLS)/prometheus-$(PROMETHEUS3_VERSION)/prometheus
 KUBECTL_VALIDATE_VERSION := v0.0.4
 KUBECTL_VALIDATE := $(TOOLS)/kubectl-validate-$(KUBECTL_VALIDATE_VERSION)/kubectl-validate
 HELM_VERSION := v3.22.0
@@ -37,6 +40,7 @@ GENERATED := bpf bench/floor internal/sysnames receiver/syscallsreceiver/interna
 E2E_ENV     = OTELCOL_BIN=$(abspath $(OTELCOL)) \
 	VICTORIA_METRICS_BIN=$(abspath $(VM)) \
 	PROMETHEUS_BIN=$(abspath $(PROMETHEUS)) \
+	PROMETHEUS3_BIN=$(abspath $(PROMETHEUS3)) \
 	KUBECTL_VALIDATE_BIN=$(abspath $(KUBECTL_VALIDATE)) \
 	DOCKERFILE_LINT_BIN=$(abspath $(DOCKERFILE_LINT)) \
 	HELM_BIN=$(abspath $(HELM)) \
@@ -112,7 +116,7 @@ SOAK_SECONDS ?= 60
 soak:
 	SYSCALLS_STORM_SECONDS=$(SOAK_SECONDS) $(GO) test -count=1 -run 'TestSyscallStorm' -v -timeout 30m ./receiver/syscallsreceiver/
 
-tools: $(VM) $(PROMETHEUS) $(KUBECTL_VALIDATE) $(DOCKERFILE_LINT) $(HELM)
+tools: $(VM) $(PROMETHEUS) $(PROMETHEUS3) $(KUBECTL_VALIDATE) $(DOCKERFILE_LINT) $(HELM)
 
 # Offline Kubernetes schema validation (built-in 1.23-1.30 schemas); a cold
 # build takes 6-12 minutes on 2 cores, a rebuild from Go's cache seconds.
@@ -129,6 +133,11 @@ $(DOCKERFILE_LINT):
 # VictoriaMetrics single-node, built from the Go module proxy (~1-2 min cold).
 $(VM):
 	GOBIN=$(abspath $(dir $@)) $(GO) install github.com/VictoriaMetrics/VictoriaMetrics/app/victoria-metrics@$(VM_VERSION)
+
+# Prometheus 3 from the Go module proxy: the API and the OTLP receiver, no
+# web UI assets (~11-18 min cold on 2 cores, cached after).
+$(PROMETHEUS3):
+	GOBIN=$(abspath $(dir $@)) $(GO) install github.com/prometheus/prometheus/cmd/prometheus@$(PROMETHEUS3_VERSION)
 
 # Debian's Prometheus, unpacked from its .deb (not installed: no service,
 # no user); apt-get update only if the package lists are missing.

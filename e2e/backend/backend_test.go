@@ -6,13 +6,16 @@
 //
 //   - OTLP/HTTP (protobuf) into VictoriaMetrics, which ingests OTLP natively
 //     and answers PromQL/MetricsQL;
-//   - Debian's Prometheus scraping the collector's Prometheus exporter.
+//   - OTLP/HTTP into Prometheus 3's own OTLP receiver, which turns the
+//     exponential histogram into a native histogram;
+//   - Debian's Prometheus 2 scraping the collector's Prometheus exporter.
 //
 // It also runs every query of the Grafana dashboard (deploy/grafana) against
-// VictoriaMetrics, and against Prometheus those that do not read the
-// duration histogram, plus the README's native-histogram replacements. `make e2e` and `make test` build or cache the binaries
-// and pass their paths in OTELCOL_BIN, VICTORIA_METRICS_BIN and
-// PROMETHEUS_BIN; without them the tests skip (and fail when CI is set).
+// each: the VictoriaMetrics flavour against VictoriaMetrics, the Prometheus
+// flavour (native histograms) against both Prometheus. `make e2e` and `make
+// test` build or cache the binaries and pass their paths in OTELCOL_BIN,
+// VICTORIA_METRICS_BIN, PROMETHEUS3_BIN and PROMETHEUS_BIN; without them
+// the tests skip (and fail when CI is set).
 package backend
 
 import (
@@ -42,6 +45,8 @@ const (
 	defaultOtelcol    = "_build/otelcol-syscalls"
 	defaultVM         = "_build/tools/victoria-metrics-v1.151.0/victoria-metrics"
 	defaultPrometheus = "_build/tools/prometheus/usr/bin/prometheus"
+	// The module version v0.316.0 is Prometheus 3.
+	defaultPrometheus3 = "_build/tools/prometheus-v0.316.0/prometheus"
 )
 
 // e2eNode is the k8s.node.name the collector's resource processor adds.
@@ -101,6 +106,30 @@ scrape_configs:
 	return promAPI{name: "prometheus", base: base}
 }
 
+// startPrometheusOTLP runs Prometheus 3 with its OTLP receiver on: the
+// collector pushes to it, as to VictoriaMetrics. Resource attributes
+// become labels only where promoted (the rest go to target_info): those
+// the dashboard and the tests select by.
+func startPrometheusOTLP(t *testing.T) promAPI {
+	t.Helper()
+	bin := collectortest.Binary(t, "PROMETHEUS3_BIN", defaultPrometheus3)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "prometheus.yml")
+	require.NoError(t, os.WriteFile(cfg, []byte(`otlp:
+  promote_resource_attributes: [process.pid, process.executable.name, container.id, k8s.pod.uid, k8s.node.name]
+`), 0o644))
+	addr := collectortest.FreeAddr(t)
+	base := "http://" + addr
+	svc := startService(t, "prometheus3", bin, []string{
+		"--config.file=" + cfg,
+		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=" + addr,
+		"--web.enable-otlp-receiver",
+	})
+	svc.waitFor(t, "/-/ready", 60*time.Second, func() bool { return httpOK(base + "/-/ready") })
+	return promAPI{name: "prometheus3", base: base}
+}
+
 // The workloads and what they do.
 var (
 	exactSpec    = workload.Spec{Getppid: 2024, OpenMissing: 42, WriteDevNull: 99}
@@ -129,11 +158,13 @@ func TestBackends(t *testing.T) {
 	require.NoError(t, err)
 
 	vm := startVictoriaMetrics(t)
+	prom3 := startPrometheusOTLP(t)
 	exporter := collectortest.FreeAddr(t)
 	prom := startPrometheus(t, exporter)
 	col := startService(t, "collector", otelcol,
 		[]string{"--config", filepath.Join(collectortest.RepoRoot(), "testdata", "e2e-backends.yaml")},
 		"SYSCALLS_E2E_OTLP="+vm.base+"/opentelemetry/v1/metrics",
+		"SYSCALLS_E2E_PROMETHEUS_OTLP="+prom3.base+"/api/v1/otlp/v1/metrics",
 		"SYSCALLS_E2E_PROM="+exporter,
 		"SYSCALLS_E2E_NODE="+e2eNode)
 	col.waitFor(t, "Everything is ready", 90*time.Second, func() bool {
@@ -159,13 +190,20 @@ func TestBackends(t *testing.T) {
 
 	// The dashboard first: its rates look one rate interval back.
 	t.Run("Dashboard", func(t *testing.T) {
-		t.Run("VictoriaMetrics", func(t *testing.T) { checkDashboard(t, vm, r, false) })
-		t.Run("Prometheus", func(t *testing.T) { checkDashboard(t, prom, r, true) })
+		t.Run("VictoriaMetrics", func(t *testing.T) { checkDashboard(t, vm, r, vmDashboard) })
+		t.Run("Prometheus3", func(t *testing.T) { checkDashboard(t, prom3, r, prometheusDashboard) })
+		t.Run("Prometheus", func(t *testing.T) { checkDashboard(t, prom, r, prometheusDashboard) })
 	})
 	t.Run("VictoriaMetrics", func(t *testing.T) {
 		checkExactCounts(t, vm, r)
 		checkContainerLabels(t, vm, r)
 		checkVMHistogram(t, vm, r)
+	})
+	t.Run("Prometheus3", func(t *testing.T) {
+		checkExactCounts(t, prom3, r)
+		checkContainerLabels(t, prom3, r)
+		checkNativeHistogram(t, prom3, r)
+		checkSameHistogram(t, prom3, vm, r)
 	})
 	t.Run("Prometheus", func(t *testing.T) {
 		checkExactCounts(t, prom, r)
@@ -247,4 +285,23 @@ func checkNativeHistogram(t *testing.T, prom promAPI, r run) {
 	assert.GreaterOrEqual(t, median[0].Value, want*0.95)
 	assert.Less(t, median[0].Value, want*1.5)
 	t.Logf("prometheus: clock_nanosleep(%v s) × %d: median %.4g s", want, sleeps, median[0].Value)
+}
+
+// checkSameHistogram: the native histogram Prometheus 3 made of the OTLP
+// exponential histogram has the count and sum VictoriaMetrics stored from
+// the same exports.
+func checkSameHistogram(t *testing.T, prom, vm promAPI, r run) {
+	for _, sel := range []string{
+		fmt.Sprintf(`process_pid="%d",syscall_name="getppid"`, r.pid),
+		fmt.Sprintf(`process_pid="%d",syscall_name="clock_nanosleep"`, r.sleeperPid),
+	} {
+		native, err := prom.query(`histogram_sum(syscall_duration_seconds{` + sel + `})`)
+		require.NoError(t, err)
+		buckets, err := vm.query(`syscall_duration_seconds_sum{` + sel + `}`)
+		require.NoError(t, err)
+		require.Len(t, native, 1, sel)
+		require.Len(t, buckets, 1, sel)
+		assert.InEpsilon(t, buckets[0].Value, native[0].Value, 1e-9, "%s: the same sum in both", sel)
+		t.Logf("%s: duration sum %.6g s in Prometheus 3 and %.6g s in VictoriaMetrics", sel, native[0].Value, buckets[0].Value)
+	}
 }

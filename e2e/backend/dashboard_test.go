@@ -4,7 +4,6 @@ package backend
 
 import (
 	"encoding/json"
-	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -51,9 +50,17 @@ type dashPanel struct {
 	} `json:"datasource"`
 }
 
-func loadDashboard(t *testing.T) dashboard {
+// The two flavours of the dashboard: the same panels; the duration
+// histogram's queries read VictoriaMetrics' vmrange buckets in one and
+// Prometheus' native histograms in the other.
+const (
+	vmDashboard         = "syscalls.json"
+	prometheusDashboard = "syscalls-prometheus.json"
+)
+
+func loadDashboard(t *testing.T, file string) dashboard {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "deploy", "grafana", "syscalls.json"))
+	data, err := os.ReadFile(filepath.Join(collectortest.RepoRoot(), "deploy", "grafana", file))
 	require.NoError(t, err)
 	var d dashboard
 	require.NoError(t, json.Unmarshal(data, &d))
@@ -119,22 +126,13 @@ func substitute(t *testing.T, expr string, vars map[string]string) string {
 	})
 }
 
-// nativeAlternatives are the README's replacements of the dashboard's
-// histogram queries for Prometheus, whose native histograms have no
-// vmrange buckets nor _sum/_count series.
-var nativeAlternatives = []string{
-	`sum(rate(syscall_duration_seconds{k8s_node_name=~"$node", container_id=~"$container", process_executable_name=~"$process", syscall_name=~"$syscall"}[$__rate_interval]))`,
-	`histogram_quantile(0.99, sum by (syscall_name) (rate(syscall_duration_seconds{k8s_node_name=~"$node", container_id=~"$container", process_executable_name=~"$process", syscall_name=~"$syscall"}[$__rate_interval])))`,
-}
-
-// checkDashboard runs every query of deploy/grafana/syscalls.json against
-// the backend, with the variables set to the steady workload, and requires
-// data for it: at least one positive, finite value; and where a result
-// carries the process, container or errno, the workload's own among them.
-// With native histograms (Prometheus), the queries of the duration
-// histogram are replaced by nativeAlternatives.
-func checkDashboard(t *testing.T, api promAPI, r run, native bool) {
-	d := loadDashboard(t)
+// checkDashboard runs every query of a flavour of the dashboard
+// (deploy/grafana) against the backend, with the variables set to the
+// steady workload, and requires data for it: at least one positive, finite
+// value; and where a result carries the process, container or errno, the
+// workload's own among them.
+func checkDashboard(t *testing.T, api promAPI, r run, file string) {
+	d := loadDashboard(t, file)
 
 	// Variable queries (label_values) list the workload's values.
 	wantValue := map[string]string{
@@ -166,21 +164,41 @@ func checkDashboard(t *testing.T, api promAPI, r run, native bool) {
 		assert.Equal(t, "${datasource}", p.Datasource.UID, "panel %q", p.Title)
 		require.NotEmpty(t, p.Targets, "panel %q has no query", p.Title)
 		for _, tg := range p.Targets {
-			if tg.Hide || native && strings.Contains(tg.Expr, "syscall_duration_seconds") {
+			if tg.Hide {
 				continue
 			}
 			queries++
 			checkQuery(t, api, p.Title+"/"+tg.RefID, substitute(t, tg.Expr, workloadVars(r)), tg.Format, r)
 		}
 	}
-	if native {
-		for i, q := range nativeAlternatives {
-			queries++
-			checkQuery(t, api, fmt.Sprintf("native histogram/%d", i), substitute(t, q, workloadVars(r)), "", r)
+	t.Logf("%s: %d dashboard queries of %s", api.name, queries, file)
+	assert.GreaterOrEqual(t, queries, 13)
+}
+
+// TestDashboardFlavoursAgree keeps the two flavours one dashboard: the
+// same variables and panels, and the same queries except those of the
+// duration histogram.
+func TestDashboardFlavoursAgree(t *testing.T) {
+	vm, prom := loadDashboard(t, vmDashboard), loadDashboard(t, prometheusDashboard)
+	assert.Equal(t, vm.Templating, prom.Templating, "variables")
+	vmPanels, promPanels := vm.panels(), prom.panels()
+	require.Len(t, promPanels, len(vmPanels))
+	histogramQueries := 0
+	for i, p := range vmPanels {
+		q := promPanels[i]
+		assert.Equal(t, []any{p.ID, p.Type, p.Title}, []any{q.ID, q.Type, q.Title}, "panel %d", i)
+		require.Len(t, q.Targets, len(p.Targets), "panel %q", p.Title)
+		for j, tg := range p.Targets {
+			if strings.Contains(tg.Expr, "syscall_duration_seconds") {
+				histogramQueries++
+				assert.NotContains(t, q.Targets[j].Expr, "vmrange", "panel %q: Prometheus has no vmrange", p.Title)
+				assert.NotContains(t, q.Targets[j].Expr, "syscall_duration_seconds_", "panel %q: a native histogram has no _sum, _count, _bucket", p.Title)
+				continue
+			}
+			assert.Equal(t, tg.Expr, q.Targets[j].Expr, "panel %q", p.Title)
 		}
 	}
-	t.Logf("%s: %d dashboard queries", api.name, queries)
-	assert.GreaterOrEqual(t, queries, 8)
+	assert.Equal(t, 5, histogramQueries)
 }
 
 func checkQuery(t *testing.T, api promAPI, name, q, format string, r run) {
