@@ -219,13 +219,13 @@ func TestChurn(t *testing.T) {
 
 	// Nothing of them stays: the filter counts nobody else.
 	assert.Empty(t, s.engine.Tracked(), "the receiver still remembers groups")
-	counts, err := s.counters.ReadCounts()
+	counts, err := s.engine.Counters().ReadCounts()
 	require.NoError(t, err)
 	assert.Empty(t, counts.Groups, "groups still in the kernel map")
 	for k := range counts.Syscalls {
 		require.Equal(t, bpf.OverflowGroup, k.Group, "counters still in the kernel")
 	}
-	exited, err := s.counters.ExitedTasks()
+	exited, err := s.engine.Counters().ExitedTasks()
 	require.NoError(t, err)
 	for tid, task := range exited {
 		_, child := childIndex(task.Comm)

@@ -300,8 +300,8 @@ func firstDataPoint(md pmetric.Metrics) pmetric.NumberDataPoint {
 // programs and maps.
 func loadedObjects(t *testing.T, s *syscallsScraper) ([]uint32, []uint32) {
 	t.Helper()
-	require.NotNil(t, s.counters)
-	progIDs, mapIDs := s.counters.ObjectIDs()
+	require.NotNil(t, s.engine.Counters())
+	progIDs, mapIDs := s.engine.Counters().ObjectIDs()
 	var progs, maps []uint32
 	for _, id := range progIDs {
 		progs = append(progs, uint32(id))
@@ -362,7 +362,7 @@ func TestThousandsOfProcessesComeAndGo(t *testing.T) {
 	}
 	assert.Equal(t, n, exported, "every short-lived process is exported after it exits")
 
-	counts, err := s.counters.ReadCounts()
+	counts, err := s.engine.Counters().ReadCounts()
 	require.NoError(t, err)
 	for k := range counts.Syscalls {
 		require.False(t, pids[int64(k.Group.TGID)], "pid %d still has counters in the kernel", k.Group.TGID)
@@ -370,7 +370,7 @@ func TestThousandsOfProcessesComeAndGo(t *testing.T) {
 	for _, g := range counts.Groups {
 		require.False(t, pids[int64(g.TGID)], "pid %d still in the group map", g.TGID)
 	}
-	exited, err := s.counters.ExitedTasks()
+	exited, err := s.engine.Counters().ExitedTasks()
 	require.NoError(t, err)
 	for tgid := range exited {
 		require.False(t, pids[int64(tgid)], "pid %d still in exited_processes", tgid)

@@ -54,7 +54,7 @@ func TestPinPathNotOnBPFFS(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "is not on a bpffs")
 	assert.Contains(t, err.Error(), "mount -t bpf bpf /sys/fs/bpf")
-	assert.Nil(t, s.counters)
+	assert.Nil(t, s.engine)
 }
 
 func TestPinPathMustBeAbsolute(t *testing.T) {

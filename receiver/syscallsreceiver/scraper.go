@@ -31,10 +31,9 @@ type syscallsScraper struct {
 	procfs   string
 	names    *sysnames.Table
 
-	engine   *engine.Engine
-	counters *bpf.Counters // the engine's
-	emitter  *emitter
-	dropped  uint64
+	engine  *engine.Engine
+	emitter *emitter
+	dropped uint64
 
 	telemetry *metadata.TelemetryBuilder
 	bpfStats  io.Closer // non-nil while program_stats keeps BPF statistics on
@@ -67,8 +66,8 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 		s.settings.Logger.Warn("group_by container: cgroup paths come from /proc/PID/cgroup (v1 name=systemd) where it can be read",
 			zap.Error(err))
 	}
-	s.engine, s.counters = eng, eng.Counters()
-	counters := s.counters
+	s.engine = eng
+	counters := eng.Counters()
 	switch {
 	case counters.Adopted():
 		s.settings.Logger.Info("syscall counting continues from the pins in "+opts.PinPath+": nothing was missed while the collector was down",
@@ -124,7 +123,7 @@ func (s *syscallsScraper) shutdown(context.Context) error {
 	}
 	if s.engine != nil {
 		errs = append(errs, s.engine.Close())
-		s.engine, s.counters = nil, nil
+		s.engine = nil
 	}
 	if s.telemetry != nil {
 		s.telemetry.Shutdown()
@@ -136,7 +135,7 @@ func (s *syscallsScraper) shutdown(context.Context) error {
 // scrape exports every group's counters and reports the receiver's own
 // telemetry.
 func (s *syscallsScraper) scrape(ctx context.Context) (pmetric.Metrics, error) {
-	if s.counters == nil {
+	if s.engine == nil {
 		return pmetric.NewMetrics(), errors.New("syscalls receiver is not started")
 	}
 	began := time.Now()
@@ -153,7 +152,7 @@ func (s *syscallsScraper) recordTelemetry(ctx context.Context, counts *bpf.Count
 	t := s.telemetry
 	t.ReceiverSyscallsCollectionDuration.Record(ctx, took.Seconds())
 	t.ReceiverSyscallsGroups.Record(ctx, int64(len(counts.Groups)))
-	t.ReceiverSyscallsGroupsLimit.Record(ctx, int64(s.counters.MaxGroups()))
+	t.ReceiverSyscallsGroupsLimit.Record(ctx, int64(s.engine.Counters().MaxGroups()))
 	t.ReceiverSyscallsDroppedUpdates.Record(ctx, int64(counts.Dropped))
 	var overflow uint64
 	for k, st := range counts.Syscalls {
@@ -165,7 +164,7 @@ func (s *syscallsScraper) recordTelemetry(ctx context.Context, counts *bpf.Count
 	if s.bpfStats == nil {
 		return
 	}
-	stats, err := s.counters.ProgramStats()
+	stats, err := s.engine.Counters().ProgramStats()
 	if err != nil {
 		s.settings.Logger.Warn("could not read BPF program statistics", zap.Error(err))
 		return
