@@ -173,7 +173,10 @@ func validate(t *testing.T, name, config string) {
 	f := filepath.Join(t.TempDir(), name+".yaml")
 	require.NoError(t, os.WriteFile(f, []byte(config), 0o644))
 	cmd := exec.Command(collectortest.Otelcol(t), "validate", "--config", f)
-	cmd.Env = append(os.Environ(), "K8S_NODE_NAME=node-1", "MY_POD_IP=10.0.0.1", "POD_IP=10.0.0.1")
+	cmd.Env = append(os.Environ(), "K8S_NODE_NAME=node-1", "MY_POD_IP=10.0.0.1", "POD_IP=10.0.0.1",
+		// What deploy/fleet's configs and the gateway Deployment read.
+		"NODE_NAME=node-1", "GATEWAYS=dns:///gateways.example.internal:4317",
+		"BACKEND_OTLP=http://vminsert:8480/insert/0/opentelemetry/v1/metrics")
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "%s:\n%s\n%s", name, out, config)
 	t.Logf("%s: otelcol-syscalls validate: ok", name)
@@ -227,7 +230,7 @@ func TestHelmValues(t *testing.T) {
 		{"receivers", "syscalls"},
 		{"processors", "k8s_attributes"},
 		{"processors", "resource"},
-		{"exporters", "otlp_grpc", "endpoint"},
+		{"exporters", "otlp_grpc"},
 		{"service", "pipelines", "metrics"},
 	} {
 		assert.Equal(t, get(agent, p...), get(v, append([]any{"config"}, p...)...), "config %v", p)

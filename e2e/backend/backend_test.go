@@ -109,8 +109,9 @@ scrape_configs:
 // startPrometheusOTLP runs Prometheus 3 with its OTLP receiver on: the
 // collector pushes to it, as to VictoriaMetrics. Resource attributes
 // become labels only where promoted (the rest go to target_info): those
-// the dashboard and the tests select by.
-func startPrometheusOTLP(t *testing.T) promAPI {
+// the dashboard and the tests select by. features are Prometheus'
+// --enable-feature flags.
+func startPrometheusOTLP(t *testing.T, features ...string) promAPI {
 	t.Helper()
 	bin := collectortest.Binary(t, "PROMETHEUS3_BIN", defaultPrometheus3)
 	dir := t.TempDir()
@@ -120,12 +121,16 @@ func startPrometheusOTLP(t *testing.T) promAPI {
 `), 0o644))
 	addr := collectortest.FreeAddr(t)
 	base := "http://" + addr
-	svc := startService(t, "prometheus3", bin, []string{
+	args := []string{
 		"--config.file=" + cfg,
 		"--storage.tsdb.path=" + filepath.Join(dir, "data"),
 		"--web.listen-address=" + addr,
 		"--web.enable-otlp-receiver",
-	})
+	}
+	if len(features) > 0 {
+		args = append(args, "--enable-feature="+strings.Join(features, ","))
+	}
+	svc := startService(t, "prometheus3", bin, args)
 	svc.waitFor(t, "/-/ready", 60*time.Second, func() bool { return httpOK(base + "/-/ready") })
 	return promAPI{name: "prometheus3", base: base}
 }
@@ -174,10 +179,10 @@ func TestBackends(t *testing.T) {
 	// The steady workload runs for a few seconds in a cgroup laid out as a
 	// Kubernetes container's, while the one-shot workloads run.
 	var r run
-	cgroupFD, containerID, podUID := fakeContainer(t)
-	r.containerID, r.podUID = containerID, podUID
+	c := fakeContainer(t)
+	r.containerID, r.podUID = c.id, c.podUID
 	steady := workload.SteadyCommand(steadyBin, steadyRounds, steadyPause, steadySpec)
-	steady.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: cgroupFD}
+	steady.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: c.fd}
 	waitSteady := runInBackground(t, steady)
 	r.steadyPid = steady.Process.Pid
 	r.pid, err = workload.Run(exactBin, exactSpec)

@@ -220,18 +220,18 @@ func (p promAPI) eventually(t *testing.T, q string, want float64) {
 // fakeContainer makes a cgroup v2 directory laid out as a Kubernetes pod's
 // container under the systemd cgroup driver
 // (…/kubepods-besteffort-pod<uid>.slice/cri-containerd-<id>.scope), inside
-// a test-only parent, and returns a directory fd to start a process in it
-// (clone3 CLONE_INTO_CGROUP) with the container id and pod uid the
-// receiver should parse from its path. The directories are removed at
+// a test-only parent of its own. It returns the container id and pod uid
+// the receiver should parse from its path, and a directory fd to start a
+// process in it (clone3 CLONE_INTO_CGROUP). The directories are removed at
 // cleanup, after the processes in them have exited.
-func fakeContainer(t *testing.T) (fd int, containerID, podUID string) {
+func fakeContainer(t *testing.T) container {
 	t.Helper()
 	u := collectortest.RandomHex(t, 16)
-	podUID = u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32]
-	containerID = collectortest.RandomHex(t, 32)
-	parent := filepath.Join(collectortest.Cgroup2Root(t), fmt.Sprintf("syscalls-e2e-%d.slice", os.Getpid()))
-	pod := filepath.Join(parent, "kubepods-besteffort-pod"+strings.ReplaceAll(podUID, "-", "_")+".slice")
-	leaf := filepath.Join(pod, "cri-containerd-"+containerID+".scope")
+	c := container{podUID: u[0:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:32], id: collectortest.RandomHex(t, 32)}
+	root := collectortest.Cgroup2Root(t)
+	parent := filepath.Join(root, fmt.Sprintf("syscalls-e2e-%d-%s.slice", os.Getpid(), c.id[:8]))
+	pod := filepath.Join(parent, "kubepods-besteffort-pod"+strings.ReplaceAll(c.podUID, "-", "_")+".slice")
+	leaf := filepath.Join(pod, "cri-containerd-"+c.id+".scope")
 	require.NoError(t, os.MkdirAll(leaf, 0o755))
 	t.Cleanup(func() {
 		for _, d := range []string{leaf, pod, parent} {
@@ -243,7 +243,15 @@ func fakeContainer(t *testing.T) (fd int, containerID, podUID string) {
 	fd, err := syscall.Open(leaf, syscall.O_RDONLY|syscall.O_DIRECTORY|syscall.O_CLOEXEC, 0)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = syscall.Close(fd) })
-	return fd, containerID, podUID
+	c.fd, c.path = fd, strings.TrimPrefix(leaf, root)
+	return c
+}
+
+// container is a cgroup made by fakeContainer.
+type container struct {
+	fd         int    // open directory, for SysProcAttr.CgroupFD
+	id, podUID string // what its path says
+	path       string // from the cgroup2 root, as filter.cgroups takes it
 }
 
 // runUntil runs cmd in the background and returns a function that waits
