@@ -1,6 +1,7 @@
 package bpf
 
 import (
+	"math"
 	"math/big"
 )
 
@@ -32,6 +33,18 @@ func durationBounds(scale int) (first int32, bounds []uint64) {
 		bounds = append(bounds, boundNs(k, scale))
 	}
 	return first, bounds
+}
+
+// boundGuessOffset is what the kernel's bucket_of subtracts from its
+// estimate g of 2^scale * log2(d) to start searching the bounds: the
+// estimate is at most 1.69 below the true value y, and the bound index
+// wanted is ceil(y - 2^scale*log2(1e9)) - first, so with c =
+// floor(2^scale*log2(1e9)) it lies in [g-c-first-1, g-c-first+2]. Starting
+// at g - (c+first+1), three steps up always reach it.
+func boundGuessOffset(scale int) int32 {
+	first, _ := durationBounds(scale)
+	c := int32(math.Floor(math.Ldexp(math.Log2(1e9), scale)))
+	return c + first + 1
 }
 
 // boundNs is floor(1e9 * 2^(k/2^scale)), computed with 512-bit floats:

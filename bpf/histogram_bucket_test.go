@@ -76,11 +76,9 @@ func TestKernelBucketIndex(t *testing.T) {
 		spec, err := loadHistogramTest()
 		require.NoError(t, err)
 		first, bounds := durationBounds(scale)
-		var boundArray [MaxDurationBounds]uint64
-		copy(boundArray[:], bounds)
-		require.NoError(t, spec.Variables["first_bound"].Set(first))
-		require.NoError(t, spec.Variables["bound_count"].Set(uint32(len(bounds))))
-		require.NoError(t, spec.Variables["duration_bounds"].Set(boundArray))
+		for name, value := range durationVars(scale) {
+			require.NoError(t, spec.Variables[name].Set(value), name)
+		}
 		var objs histogramTestObjects
 		require.NoError(t, spec.LoadAndAssign(&objs, nil))
 		defer func() { _ = objs.Close() }()

@@ -16,10 +16,12 @@ import (
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	histogramTestProgBucketOfArg   = "bucket_of_arg"
-	histogramTestVarBoundCount     = "bound_count"
-	histogramTestVarDurationBounds = "duration_bounds"
-	histogramTestVarFirstBound     = "first_bound"
+	histogramTestProgBucketOfArg     = "bucket_of_arg"
+	histogramTestVarBoundCount       = "bound_count"
+	histogramTestVarBoundGuessOffset = "bound_guess_offset"
+	histogramTestVarDurationBounds   = "duration_bounds"
+	histogramTestVarDurationScale    = "duration_scale"
+	histogramTestVarFirstBound       = "first_bound"
 )
 
 // loadHistogramTest returns the embedded CollectionSpec for histogramTest.
@@ -77,9 +79,11 @@ type histogramTestMapSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type histogramTestVariableSpecs struct {
-	BoundCount     *ebpf.VariableSpec `ebpf:"bound_count"`
-	DurationBounds *ebpf.VariableSpec `ebpf:"duration_bounds"`
-	FirstBound     *ebpf.VariableSpec `ebpf:"first_bound"`
+	BoundCount       *ebpf.VariableSpec `ebpf:"bound_count"`
+	BoundGuessOffset *ebpf.VariableSpec `ebpf:"bound_guess_offset"`
+	DurationBounds   *ebpf.VariableSpec `ebpf:"duration_bounds"`
+	DurationScale    *ebpf.VariableSpec `ebpf:"duration_scale"`
+	FirstBound       *ebpf.VariableSpec `ebpf:"first_bound"`
 }
 
 // histogramTestObjects contains all objects after they have been loaded into the kernel.
@@ -112,9 +116,11 @@ func (m *histogramTestMaps) Close() error {
 //
 // It can be passed to loadHistogramTestObjects or ebpf.CollectionSpec.LoadAndAssign.
 type histogramTestVariables struct {
-	BoundCount     *ebpf.Variable `ebpf:"bound_count"`
-	DurationBounds *ebpf.Variable `ebpf:"duration_bounds"`
-	FirstBound     *ebpf.Variable `ebpf:"first_bound"`
+	BoundCount       *ebpf.Variable `ebpf:"bound_count"`
+	BoundGuessOffset *ebpf.Variable `ebpf:"bound_guess_offset"`
+	DurationBounds   *ebpf.Variable `ebpf:"duration_bounds"`
+	DurationScale    *ebpf.Variable `ebpf:"duration_scale"`
+	FirstBound       *ebpf.Variable `ebpf:"first_bound"`
 }
 
 // histogramTestPrograms contains all programs after they have been loaded into the kernel.

@@ -41,18 +41,30 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 		syscallsVarAllowHighSyscalls: high,
 		syscallsVarSyscallMask:       mask,
 	}
-	first, bounds := durationBounds(opts.DurationScale)
-	var boundArray [MaxDurationBounds]uint64
-	copy(boundArray[:], bounds)
-	vars[syscallsVarFirstBound] = first
-	vars[syscallsVarBoundCount] = uint32(len(bounds))
-	vars[syscallsVarDurationBounds] = boundArray
+	for name, value := range durationVars(opts.DurationScale) {
+		vars[name] = value
+	}
 	for name, value := range vars {
 		if err := spec.Variables[name].Set(value); err != nil {
 			return fmt.Errorf("setting %s: %w", name, err)
 		}
 	}
 	return nil
+}
+
+// durationVars are the constants of histogram.h for scale, by name: the
+// counting programs and the bucket test program share them.
+func durationVars(scale int) map[string]any {
+	first, bounds := durationBounds(scale)
+	var boundArray [MaxDurationBounds]uint64
+	copy(boundArray[:], bounds)
+	return map[string]any{
+		syscallsVarFirstBound:       first,
+		syscallsVarBoundCount:       uint32(len(bounds)),
+		syscallsVarDurationScale:    uint32(scale),
+		syscallsVarBoundGuessOffset: boundGuessOffset(scale),
+		syscallsVarDurationBounds:   boundArray,
+	}
 }
 
 // sizeMaps sizes the maps for the chosen mode, so that a switched-off

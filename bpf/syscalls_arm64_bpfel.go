@@ -131,9 +131,11 @@ const (
 	syscallsVarAblate            = "ablate"
 	syscallsVarAllowHighSyscalls = "allow_high_syscalls"
 	syscallsVarBoundCount        = "bound_count"
+	syscallsVarBoundGuessOffset  = "bound_guess_offset"
 	syscallsVarCountCalls        = "count_calls"
 	syscallsVarCountErrors       = "count_errors"
 	syscallsVarDurationBounds    = "duration_bounds"
+	syscallsVarDurationScale     = "duration_scale"
 	syscallsVarExcludeProcess    = "exclude_process"
 	syscallsVarFilterCgroupCount = "filter_cgroup_count"
 	syscallsVarFilterComms       = "filter_comms"
@@ -222,9 +224,11 @@ type syscallsVariableSpecs struct {
 	Ablate            *ebpf.VariableSpec `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.VariableSpec `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
 	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
 	DurationBounds    *ebpf.VariableSpec `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.VariableSpec `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.VariableSpec `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
@@ -302,9 +306,11 @@ type syscallsVariables struct {
 	Ablate            *ebpf.Variable `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.Variable `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
 	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
 	DurationBounds    *ebpf.Variable `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.Variable `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.Variable `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`

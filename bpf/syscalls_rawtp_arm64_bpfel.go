@@ -37,9 +37,11 @@ const (
 	syscallsRawTPVarAblate            = "ablate"
 	syscallsRawTPVarAllowHighSyscalls = "allow_high_syscalls"
 	syscallsRawTPVarBoundCount        = "bound_count"
+	syscallsRawTPVarBoundGuessOffset  = "bound_guess_offset"
 	syscallsRawTPVarCountCalls        = "count_calls"
 	syscallsRawTPVarCountErrors       = "count_errors"
 	syscallsRawTPVarDurationBounds    = "duration_bounds"
+	syscallsRawTPVarDurationScale     = "duration_scale"
 	syscallsRawTPVarExcludeProcess    = "exclude_process"
 	syscallsRawTPVarFilterCgroupCount = "filter_cgroup_count"
 	syscallsRawTPVarFilterComms       = "filter_comms"
@@ -128,9 +130,11 @@ type syscallsRawTPVariableSpecs struct {
 	Ablate            *ebpf.VariableSpec `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.VariableSpec `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
 	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
 	DurationBounds    *ebpf.VariableSpec `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.VariableSpec `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.VariableSpec `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
@@ -208,9 +212,11 @@ type syscallsRawTPVariables struct {
 	Ablate            *ebpf.Variable `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.Variable `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
 	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
 	DurationBounds    *ebpf.Variable `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.Variable `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.Variable `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`

@@ -37,9 +37,11 @@ const (
 	syscallsRawTPCOREVarAblate            = "ablate"
 	syscallsRawTPCOREVarAllowHighSyscalls = "allow_high_syscalls"
 	syscallsRawTPCOREVarBoundCount        = "bound_count"
+	syscallsRawTPCOREVarBoundGuessOffset  = "bound_guess_offset"
 	syscallsRawTPCOREVarCountCalls        = "count_calls"
 	syscallsRawTPCOREVarCountErrors       = "count_errors"
 	syscallsRawTPCOREVarDurationBounds    = "duration_bounds"
+	syscallsRawTPCOREVarDurationScale     = "duration_scale"
 	syscallsRawTPCOREVarExcludeProcess    = "exclude_process"
 	syscallsRawTPCOREVarFilterCgroupCount = "filter_cgroup_count"
 	syscallsRawTPCOREVarFilterComms       = "filter_comms"
@@ -128,9 +130,11 @@ type syscallsRawTPCOREVariableSpecs struct {
 	Ablate            *ebpf.VariableSpec `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.VariableSpec `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
 	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
 	DurationBounds    *ebpf.VariableSpec `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.VariableSpec `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.VariableSpec `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
@@ -208,9 +212,11 @@ type syscallsRawTPCOREVariables struct {
 	Ablate            *ebpf.Variable `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.Variable `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
 	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
 	DurationBounds    *ebpf.Variable `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.Variable `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.Variable `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`

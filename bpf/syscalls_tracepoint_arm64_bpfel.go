@@ -37,9 +37,11 @@ const (
 	syscallsTracepointVarAblate            = "ablate"
 	syscallsTracepointVarAllowHighSyscalls = "allow_high_syscalls"
 	syscallsTracepointVarBoundCount        = "bound_count"
+	syscallsTracepointVarBoundGuessOffset  = "bound_guess_offset"
 	syscallsTracepointVarCountCalls        = "count_calls"
 	syscallsTracepointVarCountErrors       = "count_errors"
 	syscallsTracepointVarDurationBounds    = "duration_bounds"
+	syscallsTracepointVarDurationScale     = "duration_scale"
 	syscallsTracepointVarExcludeProcess    = "exclude_process"
 	syscallsTracepointVarFilterCgroupCount = "filter_cgroup_count"
 	syscallsTracepointVarFilterComms       = "filter_comms"
@@ -128,9 +130,11 @@ type syscallsTracepointVariableSpecs struct {
 	Ablate            *ebpf.VariableSpec `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.VariableSpec `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.VariableSpec `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.VariableSpec `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.VariableSpec `ebpf:"count_calls"`
 	CountErrors       *ebpf.VariableSpec `ebpf:"count_errors"`
 	DurationBounds    *ebpf.VariableSpec `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.VariableSpec `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.VariableSpec `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.VariableSpec `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.VariableSpec `ebpf:"filter_comms"`
@@ -208,9 +212,11 @@ type syscallsTracepointVariables struct {
 	Ablate            *ebpf.Variable `ebpf:"ablate"`
 	AllowHighSyscalls *ebpf.Variable `ebpf:"allow_high_syscalls"`
 	BoundCount        *ebpf.Variable `ebpf:"bound_count"`
+	BoundGuessOffset  *ebpf.Variable `ebpf:"bound_guess_offset"`
 	CountCalls        *ebpf.Variable `ebpf:"count_calls"`
 	CountErrors       *ebpf.Variable `ebpf:"count_errors"`
 	DurationBounds    *ebpf.Variable `ebpf:"duration_bounds"`
+	DurationScale     *ebpf.Variable `ebpf:"duration_scale"`
 	ExcludeProcess    *ebpf.Variable `ebpf:"exclude_process"`
 	FilterCgroupCount *ebpf.Variable `ebpf:"filter_cgroup_count"`
 	FilterComms       *ebpf.Variable `ebpf:"filter_comms"`
