@@ -149,6 +149,7 @@ var (
 type run struct {
 	pid, steadyPid, sleeperPid int
 	containerID, podUID        string
+	sleeps                     workload.Sleeps // as the sleeper timed them
 }
 
 func TestBackends(t *testing.T) {
@@ -187,7 +188,7 @@ func TestBackends(t *testing.T) {
 	r.steadyPid = steady.Process.Pid
 	r.pid, err = workload.Run(exactBin, exactSpec)
 	require.NoError(t, err)
-	r.sleeperPid, _, err = workload.RunNanosleeper(sleeperBin, sleeps, sleepUS, 0)
+	r.sleeperPid, r.sleeps, err = workload.RunNanosleeper(sleeperBin, sleeps, sleepUS, 0)
 	require.NoError(t, err)
 	waitSteady()
 	t.Logf("workload pid %d, steady-workload pid %d (container %s, pod %s), nanosleeper pid %d",
@@ -248,10 +249,12 @@ func checkVMHistogram(t *testing.T, vm promAPI, r run) {
 	t.Logf("getppid: %d calls took %.3g s in all", exactSpec.Getppid, sum[0].Value)
 
 	// The sleeper's clock_nanosleep calls: none can land in a bucket that
-	// ends below the requested length, and the median is near it.
+	// ends below the requested length, and the median is near it. (A
+	// signal, such as the Go runtime's preemption on a loaded machine, can
+	// cut a sleep short; the sleeper then sleeps the rest in one more call.)
 	want := float64(sleepUS) / 1e6
 	sel := fmt.Sprintf(`process_pid="%d",syscall_name="clock_nanosleep"`, r.sleeperPid)
-	vm.eventually(t, `syscall_duration_seconds_count{`+sel+`}`, float64(sleeps))
+	vm.eventually(t, `syscall_duration_seconds_count{`+sel+`}`, float64(r.sleeps.Calls))
 	buckets, err := vm.query(`syscall_duration_seconds_bucket{` + sel + `}`)
 	require.NoError(t, err)
 	require.NotEmpty(t, buckets)
@@ -263,11 +266,13 @@ func checkVMHistogram(t *testing.T, vm promAPI, r run) {
 		high, err2 := strconv.ParseFloat(hi, 64)
 		require.NoError(t, err1)
 		require.NoError(t, err2)
-		assert.Greater(t, high, want, "%v sleeps in bucket %s, which ends below %v s", b.Value, b.Metric["vmrange"], want)
+		if r.sleeps.Calls == sleeps {
+			assert.Greater(t, high, want, "%v sleeps in bucket %s, which ends below %v s", b.Value, b.Metric["vmrange"], want)
+		}
 		assert.InEpsilon(t, math.Pow(2, 1.0/8), high/low, 0.01, "a scale-3 bucket spans a factor 2^(1/8): %s", b.Metric["vmrange"])
 		n += b.Value
 	}
-	assert.EqualValues(t, sleeps, n)
+	assert.EqualValues(t, r.sleeps.Calls, n)
 	median, err := vm.query(`histogram_quantile(0.5, sum by (vmrange) (syscall_duration_seconds_bucket{` + sel + `}))`)
 	require.NoError(t, err)
 	require.Len(t, median, 1)
@@ -282,7 +287,7 @@ func checkNativeHistogram(t *testing.T, prom promAPI, r run) {
 	pid := fmt.Sprintf(`process_pid="%d",syscall_name="getppid"`, r.pid)
 	prom.eventually(t, `histogram_count(syscall_duration_seconds{`+pid+`})`, float64(exactSpec.Getppid))
 	sel := fmt.Sprintf(`process_pid="%d",syscall_name="clock_nanosleep"`, r.sleeperPid)
-	prom.eventually(t, `histogram_count(syscall_duration_seconds{`+sel+`})`, float64(sleeps))
+	prom.eventually(t, `histogram_count(syscall_duration_seconds{`+sel+`})`, float64(r.sleeps.Calls))
 	want := float64(sleepUS) / 1e6
 	median, err := prom.query(`histogram_quantile(0.5, syscall_duration_seconds{` + sel + `})`)
 	require.NoError(t, err)

@@ -4,6 +4,7 @@ package backend
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -133,6 +134,10 @@ func substitute(t *testing.T, expr string, vars map[string]string) string {
 // workload's own among them.
 func checkDashboard(t *testing.T, api promAPI, r run, file string) {
 	d := loadDashboard(t, file)
+	// First the steady workload's totals, all of them: a backend that
+	// scrapes (or a loaded machine) can be a few seconds behind.
+	api.eventually(t, fmt.Sprintf(`syscall_calls_total{process_pid="%d",syscall_name="getppid"}`, r.steadyPid),
+		float64(steadyRounds*steadySpec.Getppid))
 
 	// Variable queries (label_values) list the workload's values.
 	wantValue := map[string]string{

@@ -111,7 +111,7 @@ func TestDeltaTemporality(t *testing.T) {
 	steady := workload.SteadyCommand(steadyBin, steadyRounds, steadyPause, steadySpec)
 	waitSteady := runInBackground(t, steady)
 	pid := steady.Process.Pid
-	sleeperPid, _, err := workload.RunNanosleeper(sleeperBin, sleeps, sleepUS, 0)
+	sleeperPid, slept, err := workload.RunNanosleeper(sleeperBin, sleeps, sleepUS, 0)
 	require.NoError(t, err)
 	waitSteady()
 
@@ -150,7 +150,7 @@ func TestDeltaTemporality(t *testing.T) {
 	// The sleeper's histogram keeps its shape: the median is near the
 	// requested sleep.
 	sleeperSel := fmt.Sprintf(`process_pid="%d",syscall_name="clock_nanosleep"`, sleeperPid)
-	prom.eventually(t, `histogram_count(syscall_duration_seconds{`+sleeperSel+`})`, float64(sleeps))
+	prom.eventually(t, `histogram_count(syscall_duration_seconds{`+sleeperSel+`})`, float64(slept.Calls))
 	median, err := prom.query(`histogram_quantile(0.5, syscall_duration_seconds{` + sleeperSel + `})`)
 	require.NoError(t, err)
 	require.Len(t, median, 1)
