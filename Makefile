@@ -7,7 +7,7 @@ OTELCOL  := _build/otelcol-syscalls
 TOOL     := _build/syscalls
 CONFIG   ?= config.yaml
 
-.PHONY: all build otelcol tool lint run test test-kernels e2e soak tools bench bench-compare generate clean distclean
+.PHONY: all build otelcol tool lint run test test-kernels e2e soak tools bench bench-compare bench-compare-real generate clean distclean
 
 # What the end-to-end tests run besides the collector: real backends
 # (VictoriaMetrics, Prometheus) and offline validators (kubectl-validate,
@@ -179,6 +179,12 @@ bench: otelcol tool
 # make bench-compare BASE=main [COMPARE_ROUNDS=5]
 bench-compare:
 	GO=$(GO) bench/compare.sh $(or $(BASE),$(error set BASE to a git revision))
+
+# The collector of BASE and of this checkout on redis, side by side in one
+# run: throughput loss and in-kernel ns per program run (root).
+# make bench-compare-real BASE=main [COMPARE_ROUNDS=7] [COMPARE_EXTRA="duration: {sample_one_in: 16}"]
+bench-compare-real:
+	GO=$(GO) bench/compare-real.sh $(or $(BASE),$(error set BASE to a git revision))
 
 # Regenerates the BPF objects (bpf2go, clang), the syscall name tables and
 # the mdatagen code. Installs clang and the libbpf headers when missing.

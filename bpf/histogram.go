@@ -21,6 +21,10 @@ const (
 // hold the bounds of the finest scale: else this does not compile.
 var _ [MaxDurationBounds - ((highestOctave-lowestOctave)<<MaxDurationScale + 1)]struct{}
 
+// Its array, DurationBoundSlots long, holds them, and the rest is filled
+// with a bound no duration passes.
+var _ [DurationBoundSlots - MaxDurationBounds]struct{}
+
 // durationBounds returns the bucket bounds the kernel compares durations
 // (integer ns) with: bounds[j] = floor(1e9 * 2^(k/2^scale)) for
 // k = first+j. For an integer d, d <= bounds[j] exactly when d/1e9 <=

@@ -12,12 +12,13 @@
  * same as d/1e9 <= 2^(k/2^scale) because d is an integer.
  * bound_guess_offset = floor(2^scale * log2(1e9)) + first_bound + 1 turns
  * the estimate of 2^scale * log2(d) below into an index at most 3 below
- * that smallest one (see boundGuessOffset). */
+ * that smallest one (see boundGuessOffset). Past bound_count the loader
+ * fills duration_bounds with 2^63 - 1, which no duration passes. */
 volatile const __s32 first_bound = 0;
 volatile const __u32 bound_count = 1;
 volatile const __u32 duration_scale = 0;
 volatile const __s32 bound_guess_offset = 0;
-volatile const __u64 duration_bounds[MAX_DURATION_BOUNDS] = {};
+volatile const __u64 duration_bounds[DURATION_BOUND_SLOTS] = {};
 
 /* 1 if a > b, for a, b < 2^63, without a branch (BPF has no setcc, and a
  * branch on a duration is mispredicted as often as durations vary). */
@@ -26,16 +27,10 @@ static __always_inline __u64 above(__u64 a, __u64 b)
 	return (b - a) >> 63;
 }
 
-/* The index into duration_bounds, clamped to the table. */
-static __always_inline __u32 clamp_bound(__s64 j)
+/* duration_bounds[j], for any j: the index masked into the array. */
+static __always_inline __u64 bound_at(__u32 j)
 {
-	if (j < 0)
-		return 0;
-	if (j >= bound_count)
-		j = bound_count - 1;
-	if (j >= MAX_DURATION_BOUNDS)
-		j = MAX_DURATION_BOUNDS - 1;
-	return j;
+	return duration_bounds[j & (DURATION_BOUND_SLOTS - 1)];
 }
 
 /* A global function, not inlined: the verifier checks it once, on its own,
@@ -44,6 +39,7 @@ static __always_inline __u32 clamp_bound(__s64 j)
 __noinline __s32 bucket_of(__u64 d)
 {
 	__u64 x = d, shift, guess;
+	__s64 start;
 	__u32 log2 = 0, j;
 
 	/* floor(log2(d)), halving the range six times, no branch. */
@@ -72,11 +68,17 @@ __noinline __s32 bucket_of(__u64 d)
 		(((d << (63 - log2)) >> (63 - (duration_scale & 3))) & ((1U << duration_scale) - 1));
 
 	/* From at most 3 below the bound, up to it: the smallest j with
-	 * d <= duration_bounds[j], or the last bound (over 48 days). */
-	j = clamp_bound((__s64)guess - bound_guess_offset);
-	j = clamp_bound(j + above(d, duration_bounds[j]));
-	j = clamp_bound(j + above(d, duration_bounds[j]));
-	j = clamp_bound(j + above(d, duration_bounds[j]));
+	 * d <= duration_bounds[j], or the last bound (over 48 days). The
+	 * start is at least 0 (a negative one cleared by its own sign) and at
+	 * most 2^scale * 64 <= DURATION_BOUND_SLOTS; each step stops at the
+	 * first entry past bound_count, 2^63 - 1. */
+	start = (__s64)guess - bound_guess_offset;
+	j = start & ~(start >> 63);
+	j += above(d, bound_at(j));
+	j += above(d, bound_at(j));
+	j += above(d, bound_at(j));
+	if (j >= bound_count)
+		j = bound_count - 1;
 	return first_bound + (__s32)j - 1;
 }
 

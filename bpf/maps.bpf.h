@@ -19,6 +19,10 @@ volatile const bool group_by_cgroup = false;
 volatile const bool count_calls = true;
 volatile const bool count_errors = true;
 volatile const bool measure_duration = true;
+/* duration.sample_one_in N > 1: a call is timed when a random u32 falls
+ * below 2^32/N, so about 1 in N, chosen independently for each call; the
+ * others are counted as calls only. 0: every call is timed. */
+volatile const __u32 sample_below = 0;
 volatile const bool filter_pids = false;
 volatile const bool filter_comms = false;
 volatile const __u32 filter_cgroup_count = 0;
@@ -48,6 +52,12 @@ struct go_enums {
 static __always_inline __u64 entry_time(void)
 {
 	return (ablate & ABLATE_CLOCK) ? 1 : bpf_ktime_get_ns();
+}
+
+/* Whether this call is one of the timed ones (see sample_below). */
+static __always_inline bool sampled(void)
+{
+	return !sample_below || bpf_get_prandom_u32() < sample_below;
 }
 
 /* Whether calls go to per-group maps (else to the host-wide array). */

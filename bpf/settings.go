@@ -40,6 +40,7 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 		syscallsVarFilterSyscalls:    f.Syscalls != nil,
 		syscallsVarAllowHighSyscalls: high,
 		syscallsVarSyscallMask:       mask,
+		syscallsVarSampleBelow:       sampleBelow(opts.DurationSampleOneIn),
 	}
 	for name, value := range durationVars(opts.DurationScale) {
 		vars[name] = value
@@ -52,12 +53,23 @@ func setConstants(spec *ebpf.CollectionSpec, opts Options) error {
 	return nil
 }
 
+// sampleBelow is the kernel's sample_below for 1 in n: a uniform u32 is
+// below 2^32/n with probability 1/n (to 2^-32). 0 times every call.
+func sampleBelow(n uint32) uint32 {
+	if n <= 1 {
+		return 0
+	}
+	return uint32((uint64(1) << 32) / uint64(n))
+}
+
 // durationVars are the constants of histogram.h for scale, by name: the
 // counting programs and the bucket test program share them.
 func durationVars(scale int) map[string]any {
 	first, bounds := durationBounds(scale)
-	var boundArray [MaxDurationBounds]uint64
-	copy(boundArray[:], bounds)
+	var boundArray [DurationBoundSlots]uint64
+	for i := copy(boundArray[:], bounds); i < len(boundArray); i++ {
+		boundArray[i] = 1<<63 - 1 // above every duration: bucket_of stops there
+	}
 	return map[string]any{
 		syscallsVarFirstBound:       first,
 		syscallsVarBoundCount:       uint32(len(bounds)),

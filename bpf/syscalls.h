@@ -31,6 +31,11 @@ enum limits {
 	MAX_FILTER_CGROUPS = 64,
 	/* Duration bucket bounds at the finest scale (see below). */
 	MAX_DURATION_BOUNDS = 52 * 8 + 1,
+	/* The size of the bounds table: a power of two above it, so that an
+	 * index masked with DURATION_BOUND_SLOTS - 1 is in bounds without a
+	 * comparison (old verifiers lose the pointer when they walk the
+	 * impossible side of one). */
+	DURATION_BOUND_SLOTS = 512,
 };
 
 /* Slots of the arrays indexed by abi * SYSCALL_SLOTS + nr. */

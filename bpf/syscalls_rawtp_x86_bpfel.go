@@ -52,6 +52,7 @@ const (
 	syscallsRawTPVarGroupByProcess    = "group_by_process"
 	syscallsRawTPVarGroupByThread     = "group_by_thread"
 	syscallsRawTPVarMeasureDuration   = "measure_duration"
+	syscallsRawTPVarSampleBelow       = "sample_below"
 	syscallsRawTPVarSyscallMask       = "syscall_mask"
 )
 
@@ -145,6 +146,7 @@ type syscallsRawTPVariableSpecs struct {
 	GroupByProcess    *ebpf.VariableSpec `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.VariableSpec `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.VariableSpec `ebpf:"measure_duration"`
+	SampleBelow       *ebpf.VariableSpec `ebpf:"sample_below"`
 	SyscallMask       *ebpf.VariableSpec `ebpf:"syscall_mask"`
 }
 
@@ -227,6 +229,7 @@ type syscallsRawTPVariables struct {
 	GroupByProcess    *ebpf.Variable `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.Variable `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.Variable `ebpf:"measure_duration"`
+	SampleBelow       *ebpf.Variable `ebpf:"sample_below"`
 	SyscallMask       *ebpf.Variable `ebpf:"syscall_mask"`
 }
 

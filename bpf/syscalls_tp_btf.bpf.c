@@ -86,7 +86,7 @@ int syscalls_enter(__u64 *ctx)
 	struct task_struct *task = bpf_get_current_task_btf();
 	__u32 abi = task_abi(task, &nr);
 	bool sigreturn = is_sigreturn(nr, abi), exec = is_execve(nr, abi);
-	__u64 pid_tgid;
+	__u64 pid_tgid, start;
 	struct inflight *entry;
 
 	/* Untimed, every other syscall has nothing to do here. */
@@ -100,9 +100,14 @@ int syscalls_enter(__u64 *ctx)
 			count_call(pid_tgid, task, nr, abi);
 		return 0; /* untimed: it returns to other code than its caller */
 	}
+	start = measure_duration && sampled() ? entry_time() : 0;
+	/* A call not sampled finds the entry its task's last exit cleared:
+	 * nothing to write, unless an execve's exit needs its number. */
+	if (!start && !exec)
+		return 0;
 	entry = bpf_task_storage_get(&inflight_syscalls, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (entry) {
-		entry->start_ns = measure_duration ? entry_time() : 0;
+		entry->start_ns = start;
 		entry->nr = nr;
 		entry->abi = abi;
 	}

@@ -52,6 +52,7 @@ const (
 	syscallsTracepointVarGroupByProcess    = "group_by_process"
 	syscallsTracepointVarGroupByThread     = "group_by_thread"
 	syscallsTracepointVarMeasureDuration   = "measure_duration"
+	syscallsTracepointVarSampleBelow       = "sample_below"
 	syscallsTracepointVarSyscallMask       = "syscall_mask"
 )
 
@@ -145,6 +146,7 @@ type syscallsTracepointVariableSpecs struct {
 	GroupByProcess    *ebpf.VariableSpec `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.VariableSpec `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.VariableSpec `ebpf:"measure_duration"`
+	SampleBelow       *ebpf.VariableSpec `ebpf:"sample_below"`
 	SyscallMask       *ebpf.VariableSpec `ebpf:"syscall_mask"`
 }
 
@@ -227,6 +229,7 @@ type syscallsTracepointVariables struct {
 	GroupByProcess    *ebpf.Variable `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.Variable `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.Variable `ebpf:"measure_duration"`
+	SampleBelow       *ebpf.Variable `ebpf:"sample_below"`
 	SyscallMask       *ebpf.Variable `ebpf:"syscall_mask"`
 }
 

@@ -78,11 +78,12 @@ type syscallsInflight struct {
 type syscallsLimits uint32
 
 const (
-	syscallsLimitsSYSCALL_SLOTS       syscallsLimits = 1024
-	syscallsLimitsMAX_ERRNO           syscallsLimits = 4095
-	syscallsLimitsCOMM_LEN            syscallsLimits = 16
-	syscallsLimitsMAX_FILTER_CGROUPS  syscallsLimits = 64
-	syscallsLimitsMAX_DURATION_BOUNDS syscallsLimits = 417
+	syscallsLimitsSYSCALL_SLOTS        syscallsLimits = 1024
+	syscallsLimitsMAX_ERRNO            syscallsLimits = 4095
+	syscallsLimitsCOMM_LEN             syscallsLimits = 16
+	syscallsLimitsMAX_FILTER_CGROUPS   syscallsLimits = 64
+	syscallsLimitsMAX_DURATION_BOUNDS  syscallsLimits = 417
+	syscallsLimitsDURATION_BOUND_SLOTS syscallsLimits = 512
 )
 
 type syscallsOverflowBucketKey struct {
@@ -146,6 +147,7 @@ const (
 	syscallsVarGroupByProcess    = "group_by_process"
 	syscallsVarGroupByThread     = "group_by_thread"
 	syscallsVarMeasureDuration   = "measure_duration"
+	syscallsVarSampleBelow       = "sample_below"
 	syscallsVarSyscallMask       = "syscall_mask"
 )
 
@@ -239,6 +241,7 @@ type syscallsVariableSpecs struct {
 	GroupByProcess    *ebpf.VariableSpec `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.VariableSpec `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.VariableSpec `ebpf:"measure_duration"`
+	SampleBelow       *ebpf.VariableSpec `ebpf:"sample_below"`
 	SyscallMask       *ebpf.VariableSpec `ebpf:"syscall_mask"`
 }
 
@@ -321,6 +324,7 @@ type syscallsVariables struct {
 	GroupByProcess    *ebpf.Variable `ebpf:"group_by_process"`
 	GroupByThread     *ebpf.Variable `ebpf:"group_by_thread"`
 	MeasureDuration   *ebpf.Variable `ebpf:"measure_duration"`
+	SampleBelow       *ebpf.Variable `ebpf:"sample_below"`
 	SyscallMask       *ebpf.Variable `ebpf:"syscall_mask"`
 }
 

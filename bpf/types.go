@@ -33,6 +33,12 @@ type Options struct {
 	// MaxDurationScale): 2^scale buckets per doubling.
 	DurationScale int
 
+	// DurationSampleOneIn, above 1, times about 1 in N calls, each chosen
+	// at random by the kernel as it enters; the others are counted as
+	// calls only (Counts stays exact, the histograms hold the sample).
+	// 0 or 1: every call is timed.
+	DurationSampleOneIn uint32
+
 	Filter Filter
 
 	// Hook is how the programs hook the syscall path; HookAuto takes the

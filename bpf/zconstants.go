@@ -22,9 +22,10 @@ const (
 
 // From bpf2go's syscallsLimits.
 const (
-	SyscallSlots      = 1024 // SYSCALL_SLOTS
-	MaxErrno          = 4095 // MAX_ERRNO
-	CommLen           = 16   // COMM_LEN
-	MaxFilterCgroups  = 64   // MAX_FILTER_CGROUPS
-	MaxDurationBounds = 417  // MAX_DURATION_BOUNDS
+	SyscallSlots       = 1024 // SYSCALL_SLOTS
+	MaxErrno           = 4095 // MAX_ERRNO
+	CommLen            = 16   // COMM_LEN
+	MaxFilterCgroups   = 64   // MAX_FILTER_CGROUPS
+	MaxDurationBounds  = 417  // MAX_DURATION_BOUNDS
+	DurationBoundSlots = 512  // DURATION_BOUND_SLOTS
 )

@@ -103,10 +103,19 @@ type FilterConfig struct {
 }
 
 // DurationConfig shapes the syscall.duration exponential histogram.
+// maxSampleOneIn bounds duration.sample_one_in: rarer samples would leave
+// most syscalls of a scrape interval without a single duration.
+const maxSampleOneIn = 1 << 16
+
 type DurationConfig struct {
 	// MaxScale is the histogram's scale, 0 to 3: 2^scale buckets per
 	// doubling (0 gives factor-2 buckets, 3 gives ±4.5 %).
 	MaxScale int `mapstructure:"max_scale"`
+
+	// SampleOneIn, above 1, times about 1 in N calls (chosen at random, per
+	// call, in the kernel): calls and errors stay exact, the histogram holds
+	// the sampled calls only. 1 times every call.
+	SampleOneIn int `mapstructure:"sample_one_in"`
 
 	_ struct{}
 }
@@ -120,7 +129,7 @@ func createDefaultConfig() *Config {
 		GroupBy:              []string{GroupByProcess},
 		ExcludeSelf:          true,
 		MaxGroups:            bpf.DefaultMaxGroups,
-		Duration:             DurationConfig{MaxScale: bpf.MaxDurationScale},
+		Duration:             DurationConfig{MaxScale: bpf.MaxDurationScale, SampleOneIn: 1},
 		Hook:                 hookAuto,
 	}
 }
@@ -144,6 +153,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Duration.MaxScale < 0 || c.Duration.MaxScale > bpf.MaxDurationScale {
 		errs = append(errs, fmt.Errorf("duration.max_scale: %d is out of range: it must be between 0 and %d", c.Duration.MaxScale, bpf.MaxDurationScale))
+	}
+	if c.Duration.SampleOneIn < 1 || c.Duration.SampleOneIn > maxSampleOneIn {
+		errs = append(errs, fmt.Errorf("duration.sample_one_in: %d is out of range: 1 times every call, N (up to %d) about 1 call in N", c.Duration.SampleOneIn, maxSampleOneIn))
 	}
 	if c.PinPath != "" && !filepath.IsAbs(c.PinPath) {
 		errs = append(errs, fmt.Errorf("pin_path: %q must be an absolute path on a bpffs, such as %s", c.PinPath, DefaultPinPath("syscalls")))
@@ -228,15 +240,16 @@ func (c *Config) perTask() bool { return c.groupBy(GroupByProcess) || c.groupBy(
 // bpfOptions translates the configuration for the kernel programs.
 func (c *Config) bpfOptions() (bpf.Options, error) {
 	opts := bpf.Options{
-		GroupByProcess:  c.groupBy(GroupByProcess),
-		GroupByThread:   c.groupBy(GroupByThread),
-		GroupByCgroup:   c.groupBy(GroupByContainer),
-		CountCalls:      c.Metrics.SyscallCalls.Enabled,
-		CountErrors:     c.Metrics.SyscallErrors.Enabled,
-		MeasureDuration: c.Metrics.SyscallDuration.Enabled,
-		MaxGroups:       uint32(c.MaxGroups),
-		DurationScale:   c.Duration.MaxScale,
-		Filter:          bpf.Filter{Comms: c.Filter.Comms},
+		GroupByProcess:      c.groupBy(GroupByProcess),
+		GroupByThread:       c.groupBy(GroupByThread),
+		GroupByCgroup:       c.groupBy(GroupByContainer),
+		CountCalls:          c.Metrics.SyscallCalls.Enabled,
+		CountErrors:         c.Metrics.SyscallErrors.Enabled,
+		MeasureDuration:     c.Metrics.SyscallDuration.Enabled,
+		MaxGroups:           uint32(c.MaxGroups),
+		DurationScale:       c.Duration.MaxScale,
+		DurationSampleOneIn: uint32(c.Duration.SampleOneIn),
+		Filter:              bpf.Filter{Comms: c.Filter.Comms},
 	}
 	if c.Hook != hookAuto {
 		opts.Hook = bpf.Hook(c.Hook)

@@ -86,6 +86,22 @@ func TestLoadConfigHook(t *testing.T) {
 	assert.Equal(t, bpf.HookAuto, opts.Hook, "auto tries every hook")
 }
 
+// TestLoadConfigSampled: duration.sample_one_in reaches the kernel's
+// options; the default times every call.
+func TestLoadConfigSampled(t *testing.T) {
+	cfg, uerr, verr := loadConfig(t, "sampled")
+	require.NoError(t, uerr)
+	require.NoError(t, verr)
+	opts, err := cfg.bpfOptions()
+	require.NoError(t, err)
+	assert.EqualValues(t, 16, opts.DurationSampleOneIn)
+	assert.Equal(t, bpf.MaxDurationScale, opts.DurationScale, "the scale keeps its default")
+
+	opts, err = createDefaultConfig().bpfOptions()
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, opts.DurationSampleOneIn, "every call is timed by default")
+}
+
 // TestLoadConfigEmptyGroupBy: `group_by: []` must replace the default
 // [process] with an empty list (system-wide), not be merged into it or
 // ignored.
@@ -210,6 +226,8 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{name: "unknown_filter_key", atUnmarshal: true, want: []string{"filter", "invalid keys: pid"}},
 		{name: "bad_scale", want: []string{"duration.max_scale: 4 is out of range: it must be between 0 and 3"}},
 		{name: "negative_scale", want: []string{"duration.max_scale: -1 is out of range: it must be between 0 and 3"}},
+		{name: "zero_sample", want: []string{"duration.sample_one_in: 0 is out of range: 1 times every call, N (up to 65536) about 1 call in N"}},
+		{name: "huge_sample", want: []string{"duration.sample_one_in: 1000000 is out of range"}},
 		{name: "unknown_hook", want: []string{`hook: unknown value "kprobe" (valid values: auto, tp_btf, raw_tracepoint, tracepoint)`}},
 	}
 	for _, tt := range tests {

@@ -176,7 +176,7 @@ func run(cfg config, out io.Writer) error {
 	fmt.Fprintln(out)
 	fmt.Fprintln(out, "Our modes ÷ the floor with the same hooks and ÷ each peer (1 thread; in-kernel ratio in brackets):")
 	report.WriteRatios(out, results,
-		[]string{oursSystem, oursSystemErr, oursProcCalls, oursProc, oursProcNoSigreturn, oursFull, oursCgroup},
+		[]string{oursSystem, oursSystemErr, oursProcCalls, oursProc, oursProcNoSigreturn, oursFull, oursSampled, oursCgroup},
 		[]string{bpftraceID, bpftraceCm, syscount, syscountP, syscountL, straceC})
 	fmt.Fprintln(out)
 	writeSigreturnCost(out, results)
@@ -215,6 +215,8 @@ func targets(cfg config, results []*report.Result, bench map[string]map[string][
 		report.RatioTarget("system-wide calls ≤ 0.5× bpftrace by id", results, oursSystem, bpftraceID, 0.5),
 		report.RatioTarget("per process calls+errors ≤ 0.6× syscount -P", results, oursProc, syscountP, 0.6),
 		report.RatioTarget("full (duration histogram) ≤ 0.7× syscount -L", results, oursFull, syscountL, 0.7),
+		report.RatioTarget("per process calls+errors ≤ 1.5× floor", results, oursProc, floorBoth, 1.5),
+		report.RatioTarget("default (duration histogram) ≤ 2.5× enter+exit floor", results, oursFull, floorBoth, 2.5),
 	}
 	scale := report.RatioTarget(fmt.Sprintf("per process: %s vs 10 processes in map ≤ 1.15× (no growth)", group(cfg.procs)),
 		results, oursProcs(cfg.procs), oursProcs(10), 1.15)

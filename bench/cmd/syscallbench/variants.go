@@ -60,6 +60,8 @@ const (
 	oursProcNoSigreturn = "ours: per process, calls+errors, sigreturns uncounted"
 	oursFull            = "ours: per process, calls+errors+duration histogram"
 	oursCgroup          = "ours: per container (cgroup), calls+errors"
+	// The default mode with duration.sample_one_in: 16.
+	oursSampled = "ours: default, durations sampled 1 in 16"
 	// The default mode with one part of its duration path left out: what
 	// each part costs.
 	oursNoClock     = "ours: default, ablated: no clock reads"
@@ -97,6 +99,8 @@ func variants(cfg config) []variant {
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, UncountedSigreturns: true}, 0)},
 		{name: oursFull, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true}, 0)},
+		{name: oursSampled, hooks: "tp_btf enter+exit", floor: floorBoth,
+			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, DurationSampleOneIn: 16}, 0)},
 		{name: oursNoClock, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, Ablate: bpf.AblateClock}, 0)},
 		{name: oursNoBucket, hooks: "tp_btf enter+exit", floor: floorBoth,
