@@ -7,8 +7,9 @@
 # under `syscalls:`, e.g. "duration: {sample_one_in: 16}"), all in the
 # default mode (per process, calls, errors, durations). Prints each
 # variant's median requests/s, its loss, and its programs' in-kernel ns per
-# run (the kernel's bpf_stats, on for the whole run, which adds a clock read
-# per program run to every variant alike). COMPARE_ROUNDS (7),
+# run (the kernel's bpf_stats, on for the whole run and then restored, which
+# adds a clock read per program run to every variant alike; only one
+# collector may run meanwhile, as programs are found by name). COMPARE_ROUNDS (7),
 # COMPARE_REQUESTS (150000).
 set -euo pipefail
 base=${1:?usage: compare-real.sh BASE-REVISION}
@@ -20,9 +21,17 @@ command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null && c
 	{ apt-get update -qq && apt-get install -y -qq redis-server redis-tools bpftool; }
 out=$PWD/_build/compare-real
 rm -rf "$out" && mkdir -p "$out"
+git worktree prune
 git worktree add --quiet --detach "$out/base-tree" "$base"
-redis=
-trap 'git worktree remove --force "$out/base-tree"; [ -z "$redis" ] || kill $redis 2>/dev/null || true' EXIT
+redis= pid=
+stats_before=$(sysctl -n kernel.bpf_stats_enabled)
+cleanup() {
+	[ -z "$pid" ] || kill "$pid" 2>/dev/null || true
+	[ -z "$redis" ] || kill "$redis" 2>/dev/null || true
+	sysctl -qw kernel.bpf_stats_enabled="$stats_before" || true
+	git worktree remove --force "$out/base-tree" || true
+}
+trap cleanup EXIT
 ocb=$("$GO" env GOPATH)/bin/builder
 (cd "$out/base-tree" && "$ocb" --config builder-config.yaml >"$out/build-base.log" 2>&1) || { tail "$out/build-base.log"; exit 1; }
 "$ocb" --config builder-config.yaml >"$out/build-head.log" 2>&1 || { tail "$out/build-head.log"; exit 1; }
@@ -63,12 +72,14 @@ for r in $(seq "$rounds"); do
 			grep -q "Everything is ready" "$out/collector-$i.log" || { tail "$out/collector-$i.log"; exit 1; }
 		fi
 		rate=$(load)
+		[ -n "$rate" ] || { echo "redis-benchmark gave no rate ($name, round $r)" >&2; exit 1; }
 		stats=
 		if [ -n "$pid" ]; then
 			stats=$(bpftool prog show -j | python3 -c 'import json, sys
 d = {p["name"]: p for p in json.load(sys.stdin) if p.get("name") in ("syscalls_enter", "syscalls_exit") and p.get("run_cnt")}
 print(" ".join("%d" % (d[k]["run_time_ns"] / d[k]["run_cnt"]) for k in ("syscalls_enter", "syscalls_exit") if k in d))')
 			kill "$pid" && wait "$pid" 2>/dev/null || true
+			pid=
 		fi
 		echo "$r|$name|$rate|$stats" | tee -a "$out/rounds.txt" >&2
 	done

@@ -28,10 +28,11 @@ static __always_inline void enter(__u64 pid_tgid, long nr, __u32 abi)
 		return;
 	if (count_calls)
 		count_call(pid_tgid, 0, nr, abi);
-	if (measure_duration && !is_sigreturn(nr, abi)) {
-		/* Written even when not sampled: the exit of an execve needs
-		 * the number it entered with. */
-		struct inflight entry = { .start_ns = sampled() ? entry_time() : 0, .nr = nr, .abi = abi };
+	/* A call not sampled finds its thread's entry cleared by the last
+	 * exit (or none): untimed, as it should be. These hooks count the call
+	 * here, so its exit needs no number from the entry. */
+	if (measure_duration && !is_sigreturn(nr, abi) && sampled()) {
+		struct inflight entry = { .start_ns = entry_time(), .nr = nr, .abi = abi };
 
 		bpf_map_update_elem(&inflight_syscalls, &tid, &entry, BPF_ANY);
 	}

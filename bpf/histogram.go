@@ -40,15 +40,15 @@ func durationBounds(scale int) (first int32, bounds []uint64) {
 }
 
 // boundGuessOffset is what the kernel's bucket_of subtracts from its
-// estimate g of 2^scale * log2(d) to start searching the bounds: the
-// estimate is at most 1.69 below the true value y, and the bound index
-// wanted is ceil(y - 2^scale*log2(1e9)) - first, so with c =
-// floor(2^scale*log2(1e9)) it lies in [g-c-first-1, g-c-first+2]. Starting
-// at g - (c+first+1), three steps up always reach it.
+// estimate g of y = 2^scale * log2(d) to start searching the bounds. g <= y
+// < g + 1.69, and the bound index wanted is ceil(y - P) - first with P =
+// 2^scale * log2(1e9), irrational: with c = floor(P) < P, y - P lies in
+// (g-c-1, g-c+1.69), so the index lies in [g-c-first, g-c-first+2].
+// Starting at g - (c+first), two steps up always reach it.
 func boundGuessOffset(scale int) int32 {
 	first, _ := durationBounds(scale)
 	c := int32(math.Floor(math.Ldexp(math.Log2(1e9), scale)))
-	return c + first + 1
+	return c + first
 }
 
 // boundNs is floor(1e9 * 2^(k/2^scale)), computed with 512-bit floats:

@@ -10,9 +10,9 @@
  * ns for k = first_bound + j, j < bound_count. A duration d (ns) lies in
  * bucket k-1 for the smallest such k with d <= bound; d <= bound is the
  * same as d/1e9 <= 2^(k/2^scale) because d is an integer.
- * bound_guess_offset = floor(2^scale * log2(1e9)) + first_bound + 1 turns
- * the estimate of 2^scale * log2(d) below into an index at most 3 below
- * that smallest one (see boundGuessOffset). Past bound_count the loader
+ * bound_guess_offset = floor(2^scale * log2(1e9)) + first_bound turns the
+ * estimate of 2^scale * log2(d) below into an index at most 2 below that
+ * smallest one (see boundGuessOffset). Past bound_count the loader
  * fills duration_bounds with 2^63 - 1, which no duration passes. */
 volatile const __s32 first_bound = 0;
 volatile const __u32 bound_count = 1;
@@ -21,7 +21,8 @@ volatile const __s32 bound_guess_offset = 0;
 volatile const __u64 duration_bounds[DURATION_BOUND_SLOTS] = {};
 
 /* 1 if a > b, for a, b < 2^63, without a branch (BPF has no setcc, and a
- * branch on a duration is mispredicted as often as durations vary). */
+ * branch on a duration is mispredicted as often as durations vary; the
+ * one branch left, past the last bound, is taken only after 48 days). */
 static __always_inline __u64 above(__u64 a, __u64 b)
 {
 	return (b - a) >> 63;
@@ -67,14 +68,13 @@ __noinline __s32 bucket_of(__u64 d)
 	guess = ((__u64)log2 << duration_scale) +
 		(((d << (63 - log2)) >> (63 - (duration_scale & 3))) & ((1U << duration_scale) - 1));
 
-	/* From at most 3 below the bound, up to it: the smallest j with
+	/* From at most 2 below the bound, up to it: the smallest j with
 	 * d <= duration_bounds[j], or the last bound (over 48 days). The
 	 * start is at least 0 (a negative one cleared by its own sign) and at
 	 * most 2^scale * 64 <= DURATION_BOUND_SLOTS; each step stops at the
 	 * first entry past bound_count, 2^63 - 1. */
-	start = (__s64)guess - bound_guess_offset;
+	start = (__s64)guess - bound_guess_offset - above(1, d); /* 0 ns: bound 0 */
 	j = start & ~(start >> 63);
-	j += above(d, bound_at(j));
 	j += above(d, bound_at(j));
 	j += above(d, bound_at(j));
 	if (j >= bound_count)

@@ -104,13 +104,13 @@ func TestKernelBucketIndex(t *testing.T) {
 
 		lastIndex := first + int32(len(bounds)) - 2
 		checked := 0
-		for _, v := range values {
-			if v == 0 {
-				continue
-			}
+		for _, v := range append(values, 0, 1<<62) {
 			ret, err := objs.BucketOfArg.Run(&ebpf.RunOptions{Context: []uint64{v}})
 			require.NoError(t, err)
-			want := min(referenceBucket(v, scale), lastIndex)
+			want := first - 1 // 0 ns: the lowest bucket, under the first bound (0)
+			if v > 0 {
+				want = min(referenceBucket(v, scale), lastIndex)
+			}
 			require.Equal(t, want, int32(ret)-indexOffset, "scale %d, %d ns", scale, v)
 			checked++
 		}

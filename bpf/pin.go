@@ -43,6 +43,9 @@ type pinState struct {
 // excluded process is left out: it is a map value, renewed on adoption.
 func optionsDigest(opts Options) string {
 	opts.PinPath, opts.ExcludeTGID, opts.Hook = "", 0, HookAuto
+	if opts.DurationSampleOneIn == 0 {
+		opts.DurationSampleOneIn = 1 // both time every call
+	}
 	b, _ := json.Marshal(opts)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])

@@ -50,6 +50,25 @@ func TestDurationSampling(t *testing.T) {
 			}
 			assert.EqualValues(t, spec.OpenMissing, counts.Errors[ErrorKey{g, unix.SYS_OPENAT, ABINative, uint32(unix.ENOENT)}])
 			assert.Zero(t, counts.Dropped)
+			if t.Failed() {
+				logCountsOf(t, counts, uint32(pid))
+			}
 		})
+	}
+}
+
+// logCountsOf logs every group and call count of a pid: where its calls
+// went when they are not where a test looked.
+func logCountsOf(t *testing.T, counts *Counts, pid uint32) {
+	t.Helper()
+	for _, g := range counts.Groups {
+		if g.TGID == pid {
+			t.Logf("group %+v", g)
+		}
+	}
+	for k, s := range counts.Syscalls {
+		if k.Group.TGID == pid && s.Calls > 0 {
+			t.Logf("  %+v: %d calls", k, s.Calls)
+		}
 	}
 }

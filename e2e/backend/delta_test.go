@@ -120,7 +120,7 @@ func TestDeltaTemporality(t *testing.T) {
 		WriteDevNull: steadyRounds * steadySpec.WriteDevNull}
 	want := collectortest.WantOf(total)
 	var d deltaTotals
-	require.Eventually(t, func() bool {
+	arrived := assert.Eventually(t, func() bool {
 		d = deltaTotals{sums: map[string]int64{}, nonzero: map[string]int{}, histCount: map[string]uint64{}, histSum: map[string]float64{}}
 		collectortest.ForEachExport(t, file, func(md pmetric.Metrics) { addDeltas(md, pid, &d) })
 		for k, v := range want {
@@ -129,7 +129,9 @@ func TestDeltaTemporality(t *testing.T) {
 			}
 		}
 		return d.histCount["getppid"] == uint64(total.Getppid)
-	}, 30*time.Second, 200*time.Millisecond, "pid %d: want %v in deltas, have %v", pid, want, d.sums)
+	}, 30*time.Second, 200*time.Millisecond)
+	require.True(t, arrived, "pid %d: want %v and %d getppid durations in the deltas, have %v and %d",
+		pid, want, total.Getppid, pick(d.sums, want), d.histCount["getppid"])
 	assert.Zero(t, d.notDelta, "metrics exported as cumulative")
 	assert.Zero(t, d.malformed, "histogram points whose buckets do not add up")
 	assert.Greater(t, d.nonzero["syscall.calls/getppid"], 2, "getppid's calls arrived in several deltas")

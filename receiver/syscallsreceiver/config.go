@@ -102,11 +102,11 @@ type FilterConfig struct {
 	_ struct{}
 }
 
-// DurationConfig shapes the syscall.duration exponential histogram.
 // maxSampleOneIn bounds duration.sample_one_in: rarer samples would leave
 // most syscalls of a scrape interval without a single duration.
 const maxSampleOneIn = 1 << 16
 
+// DurationConfig shapes the syscall.duration exponential histogram.
 type DurationConfig struct {
 	// MaxScale is the histogram's scale, 0 to 3: 2^scale buckets per
 	// doubling (0 gives factor-2 buckets, 3 gives ±4.5 %).
