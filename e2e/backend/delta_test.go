@@ -45,13 +45,7 @@ func addDeltas(md pmetric.Metrics, pid int, d *deltaTotals) {
 						d.notDelta++
 					}
 					for _, dp := range m.Sum().DataPoints().All() {
-						key := m.Name()
-						if v, ok := dp.Attributes().Get("syscall.name"); ok {
-							key += "/" + v.Str()
-						}
-						if v, ok := dp.Attributes().Get("error.type"); ok {
-							key += "/" + v.Str()
-						}
+						key := collectortest.PointKey(m.Name(), dp.Attributes())
 						d.sums[key] += dp.IntValue()
 						if dp.IntValue() > 0 {
 							d.nonzero[key]++

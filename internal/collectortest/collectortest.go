@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
@@ -158,19 +159,25 @@ func Values(md pmetric.Metrics, pid int) map[string]int64 {
 					continue
 				}
 				for _, dp := range m.Sum().DataPoints().All() {
-					key := m.Name()
-					if v, ok := dp.Attributes().Get("syscall.name"); ok {
-						key += "/" + v.Str()
-					}
-					if v, ok := dp.Attributes().Get("error.type"); ok {
-						key += "/" + v.Str()
-					}
-					values[key] = dp.IntValue()
+					values[PointKey(m.Name(), dp.Attributes())] = dp.IntValue()
 				}
 			}
 		}
 	}
 	return values
+}
+
+// PointKey names a data point of metric as Values keys it:
+// metric/syscall[/errno].
+func PointKey(metric string, attrs pcommon.Map) string {
+	key := metric
+	if v, ok := attrs.Get("syscall.name"); ok {
+		key += "/" + v.Str()
+	}
+	if v, ok := attrs.Get("error.type"); ok {
+		key += "/" + v.Str()
+	}
+	return key
 }
 
 // WantOf is what the file export holds for a workload that made spec's
