@@ -55,7 +55,9 @@ func TestGroupByThread(t *testing.T) {
 
 	main := byTID[int64(r.Pid)]
 	require.NotNil(t, main.attrs, "the main thread (tid = pid) was not exported")
-	assert.EqualValues(t, spec.Getppid, main.native("getppid"))
+	if !assert.EqualValues(t, spec.Getppid, main.native("getppid")) {
+		main.log(t)
+	}
 	assert.EqualValues(t, spec.WriteDevNull+1, main.native("write"), "and one write of the tid report to stdout")
 	assert.Equal(t, workload.Comm, main.str("thread.name"))
 	for i, tid := range r.TIDs {

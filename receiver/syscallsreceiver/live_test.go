@@ -92,6 +92,13 @@ func liveResources(md pmetric.Metrics) []liveResource {
 	return out
 }
 
+// log writes everything the resource holds: where its calls went when a
+// test did not find them where it looked.
+func (r liveResource) log(t *testing.T) {
+	t.Helper()
+	t.Logf("resource %v: calls %v, errors %v", r.attrs, r.calls, r.errors)
+}
+
 var nativeABI = sysnames.Native().ABI()
 
 // native is the count of a syscall of the running architecture's own ABI.
