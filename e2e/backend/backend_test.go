@@ -173,9 +173,7 @@ func TestBackends(t *testing.T) {
 		"SYSCALLS_E2E_PROMETHEUS_OTLP="+prom3.base+"/api/v1/otlp/v1/metrics",
 		"SYSCALLS_E2E_PROM="+exporter,
 		"SYSCALLS_E2E_NODE="+e2eNode)
-	col.waitFor(t, "Everything is ready", 90*time.Second, func() bool {
-		return strings.Contains(col.logs.String(), "Everything is ready")
-	})
+	col.waitReady(t)
 
 	// The steady workload runs for a few seconds in a cgroup laid out as a
 	// Kubernetes container's, while the one-shot workloads run.

@@ -5,7 +5,6 @@ package backend
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -96,9 +95,7 @@ func TestDeltaTemporality(t *testing.T) {
 		[]string{"--config", filepath.Join(collectortest.RepoRoot(), "testdata", "e2e-delta.yaml")},
 		"SYSCALLS_E2E_PROMETHEUS_OTLP="+prom.base+"/api/v1/otlp/v1/metrics",
 		"SYSCALLS_E2E_FILE="+file)
-	col.waitFor(t, "Everything is ready", 90*time.Second, func() bool {
-		return strings.Contains(col.logs.String(), "Everything is ready")
-	})
+	col.waitReady(t)
 
 	// A workload that lives over several exports, so that its deltas are
 	// differences of cumulative values, not only a first value.

@@ -146,9 +146,7 @@ func startCollector(t *testing.T, name, bin string, args []string, env ...string
 	host, port, err := net.SplitHostPort(collectortest.FreeAddr(t))
 	require.NoError(t, err)
 	svc := startService(t, name, bin, args, append(env, "TELEMETRY_HOST="+host, "TELEMETRY_PORT="+port)...)
-	svc.waitFor(t, "Everything is ready", 90*time.Second, func() bool {
-		return strings.Contains(svc.logs.String(), "Everything is ready")
-	})
+	svc.waitReady(t)
 	url := "http://" + net.JoinHostPort(host, port) + "/metrics"
 	return &collector{svc: svc, telemetry: func(t *testing.T, metric string) float64 {
 		t.Helper()

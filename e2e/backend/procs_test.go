@@ -80,6 +80,14 @@ func (s *service) waitFor(t *testing.T, what string, timeout time.Duration, cond
 	}
 }
 
+// waitReady waits until a collector says its pipelines run.
+func (s *service) waitReady(t *testing.T) {
+	t.Helper()
+	s.waitFor(t, "Everything is ready", 90*time.Second, func() bool {
+		return strings.Contains(s.logs.String(), "Everything is ready")
+	})
+}
+
 func httpOK(u string) bool {
 	resp, err := http.Get(u)
 	if err != nil {
