@@ -71,4 +71,5 @@ func logCountsOf(t *testing.T, counts *Counts, pid uint32) {
 			t.Logf("  %+v: %d calls", k, s.Calls)
 		}
 	}
+	kerneltest.LogPrograms(t)
 }

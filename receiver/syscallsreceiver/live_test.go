@@ -24,6 +24,7 @@ import (
 	"go.opentelemetry.io/collector/receiver/receivertest"
 
 	"github.com/seed22255693/syscallsreceiver/internal/cgroupv2"
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
 	"github.com/seed22255693/syscallsreceiver/internal/sysnames"
 	"github.com/seed22255693/syscallsreceiver/internal/workload"
 	"github.com/seed22255693/syscallsreceiver/receiver/syscallsreceiver/internal/metadata"
@@ -97,6 +98,7 @@ func liveResources(md pmetric.Metrics) []liveResource {
 func (r liveResource) log(t *testing.T) {
 	t.Helper()
 	t.Logf("resource %v: calls %v, errors %v", r.attrs, r.calls, r.errors)
+	kerneltest.LogPrograms(t)
 }
 
 var nativeABI = sysnames.Native().ABI()
