@@ -28,6 +28,7 @@ type Counters struct {
 	pinned     bool   // kept in bpffs at Options.PinPath after Close
 	adopted    bool   // taken over from the pins of an earlier Load
 	replaced   string // why pins found at Options.PinPath were replaced
+	reattached string // see Reattached
 	cpus       int
 	lastSize   struct{ syscalls, errors, durations int } // of the last snapshot
 	// noStartTimes may say why a build that reads start times did not
@@ -194,7 +195,7 @@ func loadBuild(opts Options, hook hookSpec, build hookBuild, cpus int, loadOpts 
 		c.removeFreshPins()
 		return nil, err
 	}
-	if err := c.attach(); err != nil {
+	if err := c.attachFiring(); err != nil {
 		_ = c.Close()
 		c.removeFreshPins()
 		return nil, err
@@ -311,13 +312,19 @@ func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 // more than once. Pinned programs stay attached, and their maps counting,
 // until RemovePins.
 func (c *Counters) Close() error {
+	errs := []error{c.detach()}
+	errs = append(errs, c.objs.Close())
+	c.objs = syscallsObjects{}
+	return errors.Join(errs...)
+}
+
+// detach closes the links: the programs stop running (unless pinned).
+func (c *Counters) detach() error {
 	var errs []error
 	for _, l := range c.links {
 		errs = append(errs, l.Close())
 	}
-	c.links = nil
-	errs = append(errs, c.objs.Close())
-	c.objs = syscallsObjects{}
+	c.links, c.linkNames = nil, nil
 	return errors.Join(errs...)
 }
 

@@ -65,6 +65,9 @@ func load(t *testing.T, opts Options) *Counters {
 	skipIfKernelLacks(t, opts.Hook, err)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
+	if why := c.Reattached(); why != "" {
+		t.Logf("hook attached twice: %s", why)
+	}
 	return c
 }
 

@@ -90,6 +90,9 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 		s.settings.Logger.Warn("this kernel lacks what the cheaper hooks need; counting with "+string(counters.Hook()),
 			zap.Errors("unusable", unusable))
 	}
+	if why := counters.Reattached(); why != "" {
+		s.settings.Logger.Warn("a syscall hook had to be attached twice before the kernel ran it: " + why)
+	}
 	if ok, why := counters.StartTimes(); !ok && len(s.cfg.GroupBy) > 0 {
 		s.settings.Logger.Warn("the programs cannot read tasks' start times here (no kernel BTF): "+
 			"a reused pid is not told apart from its previous process", zap.NamedError("why", why))

@@ -26,11 +26,7 @@ here=$repo/test/kernels
 # pattern; empty: all): every test of bpf; of receiver, those that need
 # nothing a guest lacks (those that use bpftool, strace, bpftrace or
 # gcc-built referees, and the 20,000-process ones, stay with make test).
-# On arm64 guests, bpf only: the receiver's first live test there found its
-# workload's counts at 0 (TestGroupByThread, then TestGroupByContainer when
-# that was skipped) after the bpf tests had run, and passed alone. Open: see
-# README, Supported kernels.
-declare -A arch_packages=([amd64]="bpf receiver" [arm64]="bpf")
+declare -A arch_packages=([amd64]="bpf receiver" [arm64]="bpf receiver")
 declare -A package_dirs=([bpf]=bpf [receiver]=receiver/syscallsreceiver)
 declare -A tests=(
 	[bpf]=""
