@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -191,10 +192,16 @@ func adopt(opts Options, hook hookSpec, build hookBuild, spec *ebpf.CollectionSp
 			return nil, fmt.Errorf("adopting the pinned link %s: %w", e.Name(), err)
 		}
 		c.links = append(c.links, l)
+		c.linkNames = append(c.linkNames, e.Name())
 	}
 	if err := c.setExcluded(opts.ExcludeTGID); err != nil {
 		_ = c.Close()
 		return nil, err
+	}
+	// Pinned links the kernel does not run count nothing: replace them.
+	if silent := c.silentHooks(); len(silent) > 0 {
+		_ = c.Close()
+		return nil, fmt.Errorf("the kernel does not run the pinned %s", strings.Join(silent, ", "))
 	}
 	return c, nil
 }
