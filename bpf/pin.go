@@ -198,8 +198,9 @@ func adopt(opts Options, hook hookSpec, build hookBuild, spec *ebpf.CollectionSp
 		_ = c.Close()
 		return nil, err
 	}
-	// Pinned links the kernel does not run count nothing: replace them.
-	if silent := c.silentHooks(); len(silent) > 0 {
+	// Pinned links the kernel does not run count nothing: replace them
+	// (on proof only, so that counting is not restarted on a doubt).
+	if silent, conclusive := c.silentHooks(); conclusive && len(silent) > 0 {
 		_ = c.Close()
 		return nil, fmt.Errorf("the kernel does not run the pinned %s", strings.Join(silent, ", "))
 	}
