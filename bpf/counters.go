@@ -250,32 +250,52 @@ func (c *Counters) StartTimes() (bool, error) { return c.build.startTimes, c.noS
 // not timed, while the reverse order could time a syscall from its entry to
 // the return of a later one.
 func (c *Counters) attach() error {
+	for _, h := range c.hooksNeeded() {
+		if err := c.attachOne(h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// attachedHook is a program and the tracepoint it is attached to.
+type attachedHook struct {
+	tracepoint, group string
+	prog              *ebpf.Program
+}
+
+// hooksNeeded are the programs the options need, in the order to attach.
+func (c *Counters) hooksNeeded() []attachedHook {
 	o := c.opts
 	calls, errs, durations := o.CountCalls, o.CountErrors, o.MeasureDuration
-	hooks := []struct {
-		tracepoint, group string
-		prog              *ebpf.Program
-		needed            bool
+	all := []struct {
+		attachedHook
+		needed bool
 	}{
-		{"sys_exit", "raw_syscalls", c.objs.SyscallsExit, errs || durations || (calls && c.countsAtExit())},
+		{attachedHook{"sys_exit", "raw_syscalls", c.objs.SyscallsExit}, errs || durations || (calls && c.countsAtExit())},
 		// Counts exit and exit_group at exit; records who exited.
-		{"sched_process_exit", "sched", c.objs.SyscallsTaskExit, o.recordsExits() || (calls && c.countsAtExit()) ||
+		{attachedHook{"sched_process_exit", "sched", c.objs.SyscallsTaskExit}, o.recordsExits() || (calls && c.countsAtExit()) ||
 			(durations && !c.countsAtExit())},
 		// Also where calls are counted at exit: sigreturns lose their
 		// number before they return.
-		{"sys_enter", "raw_syscalls", c.objs.SyscallsEnter, durations || (calls && !(c.countsAtExit() && o.UncountedSigreturns))},
+		{attachedHook{"sys_enter", "raw_syscalls", c.objs.SyscallsEnter}, durations || (calls && !(c.countsAtExit() && o.UncountedSigreturns))},
 	}
-	for _, h := range hooks {
-		if !h.needed {
-			continue
+	var needed []attachedHook
+	for _, h := range all {
+		if h.needed {
+			needed = append(needed, h.attachedHook)
 		}
-		l, err := c.hook.attach(h.group, h.tracepoint, h.prog)
-		if err != nil {
-			return fmt.Errorf("attaching to %s %s: %w", c.hook.hook, h.tracepoint, privilegeHint(tracefsHint(err)))
-		}
-		c.links = append(c.links, l)
-		c.linkNames = append(c.linkNames, h.tracepoint)
 	}
+	return needed
+}
+
+func (c *Counters) attachOne(h attachedHook) error {
+	l, err := c.hook.attach(h.group, h.tracepoint, h.prog)
+	if err != nil {
+		return fmt.Errorf("attaching to %s %s: %w", c.hook.hook, h.tracepoint, privilegeHint(tracefsHint(err)))
+	}
+	c.links = append(c.links, l)
+	c.linkNames = append(c.linkNames, h.tracepoint)
 	return nil
 }
 

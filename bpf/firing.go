@@ -4,6 +4,7 @@ package bpf
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cilium/ebpf"
@@ -20,7 +21,9 @@ const probeCalls = 64
 // The check makes probeCalls syscalls with the kernel's BPF statistics on
 // and reads the programs' run counts. conclusive says that the statistics
 // demonstrably counted (some hook ran them all); where they cannot be
-// turned on at all (before Linux 5.8) nothing is silent.
+// turned on (before Linux 5.8, or without CAP_SYS_ADMIN, which
+// BPF_ENABLE_STATS needs) nothing is silent. The runs counted are every
+// thread's, not only ours: a hook that ran for others proves it runs.
 func (c *Counters) silentHooks() (silent []string, conclusive bool) {
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
 	if err != nil {
@@ -93,8 +96,7 @@ func (c *Counters) ensureFiring() error {
 	if len(silent) == 0 {
 		return nil
 	}
-	_ = c.detach() // a link the kernel does not run: nothing to lose
-	if err := c.attach(); err != nil {
+	if err := c.reattach(silent); err != nil {
 		return err
 	}
 	again, conclusive := c.silentHooks()
@@ -109,6 +111,26 @@ func (c *Counters) ensureFiring() error {
 	default:
 		c.reattached = fmt.Sprintf("the kernel's BPF statistics showed no run of %s, attached twice; "+
 			"whether it counts could not be verified", strings.Join(again, ", "))
+	}
+	return nil
+}
+
+// reattach closes and attaches again the links of the hooks named first in
+// silent ("sys_exit (0 runs …)"), and only those: the others keep running,
+// so the entry times sys_enter recorded meanwhile still time their calls.
+func (c *Counters) reattach(silent []string) error {
+	for _, h := range c.hooksNeeded() {
+		if !slices.ContainsFunc(silent, func(s string) bool { return strings.HasPrefix(s, h.tracepoint+" ") }) {
+			continue
+		}
+		if i := slices.Index(c.linkNames, h.tracepoint); i >= 0 {
+			_ = c.links[i].Close() // a link the kernel does not run: nothing to lose
+			c.links = slices.Delete(c.links, i, i+1)
+			c.linkNames = slices.Delete(c.linkNames, i, i+1)
+		}
+		if err := c.attachOne(h); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -40,8 +40,10 @@ func testSilentHook(t *testing.T, hook Hook, bin string, spec workload.Spec) {
 			opts.Hook = hook
 			c := load(t, opts)
 			silent, conclusive := c.silentHooks()
+			if !conclusive {
+				t.Skip("BPF statistics cannot be turned on here: BPF_ENABLE_STATS needs Linux 5.8+ and CAP_SYS_ADMIN")
+			}
 			require.Empty(t, silent, "every hook runs once attached")
-			require.True(t, conclusive)
 			require.Empty(t, c.Reattached())
 
 			name := "sys_exit"

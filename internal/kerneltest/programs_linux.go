@@ -13,7 +13,8 @@ import (
 // "syscalls": how often it ran and how often the kernel skipped it
 // (recursion misses). A test whose counts came out short calls it, to tell
 // a hook that did not fire from a program that fired and counted
-// elsewhere. Run counts stay 0 unless kernel.bpf_stats_enabled is 1.
+// elsewhere. Runs are counted while kernel.bpf_stats_enabled is 1, and
+// during the firing check of each Load (64 syscalls or more).
 func LogPrograms(t testing.TB) {
 	t.Helper()
 	stats, _ := os.ReadFile("/proc/sys/kernel/bpf_stats_enabled")
