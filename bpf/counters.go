@@ -332,19 +332,13 @@ func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 // more than once. Pinned programs stay attached, and their maps counting,
 // until RemovePins.
 func (c *Counters) Close() error {
-	errs := []error{c.detach()}
-	errs = append(errs, c.objs.Close())
-	c.objs = syscallsObjects{}
-	return errors.Join(errs...)
-}
-
-// detach closes the links: the programs stop running (unless pinned).
-func (c *Counters) detach() error {
 	var errs []error
 	for _, l := range c.links {
 		errs = append(errs, l.Close())
 	}
 	c.links, c.linkNames = nil, nil
+	errs = append(errs, c.objs.Close())
+	c.objs = syscallsObjects{}
 	return errors.Join(errs...)
 }
 

@@ -14,6 +14,17 @@ import (
 // probeCalls is how many syscalls the firing check makes itself.
 const probeCalls = 64
 
+// silentHook is an attached hook that ran fewer times than the check's
+// own syscalls.
+type silentHook struct {
+	tracepoint string
+	runs       int64
+}
+
+func (h silentHook) String() string {
+	return fmt.Sprintf("%s (%d runs during %d syscalls)", h.tracepoint, h.runs, probeCalls)
+}
+
 // silentHooks returns the syscall hooks that are attached but that the
 // kernel does not run: an attach that succeeds is no proof that the
 // program runs. On 6.1 and 5.10 arm64 guests under qemu, a syscall hook was
@@ -24,56 +35,47 @@ const probeCalls = 64
 // turned on (before Linux 5.8, or without CAP_SYS_ADMIN, which
 // BPF_ENABLE_STATS needs) nothing is silent. The runs counted are every
 // thread's, not only ours: a hook that ran for others proves it runs.
-func (c *Counters) silentHooks() (silent []string, conclusive bool) {
+func (c *Counters) silentHooks() (silent []silentHook, conclusive bool) {
 	stats, err := ebpf.EnableStats(uint32(unix.BPF_STATS_RUN_TIME))
 	if err != nil {
 		return nil, false
 	}
 	defer func() { _ = stats.Close() }()
-	var progs []*ebpf.Program
-	var names []string
-	for _, name := range c.linkNames {
-		switch name {
-		case "sys_enter":
-			progs = append(progs, c.objs.SyscallsEnter)
-		case "sys_exit":
-			progs = append(progs, c.objs.SyscallsExit)
-		default:
-			continue // sched_process_exit runs only when a task exits
+	var hooks []attachedHook
+	for _, h := range c.hooksNeeded() {
+		if h.tracepoint != "sched_process_exit" { // runs only when a task exits
+			hooks = append(hooks, h)
 		}
-		names = append(names, name)
 	}
-	before := runCounts(progs)
+	before, ok := runCounts(hooks)
 	for range probeCalls {
 		unix.Getppid()
 	}
-	after := runCounts(progs)
-	for i := range progs {
-		if before[i] < 0 || after[i] < 0 {
-			return nil, false
-		}
-		ran := after[i] - before[i]
-		if ran >= probeCalls {
+	after, ok2 := runCounts(hooks)
+	if !ok || !ok2 {
+		return nil, false
+	}
+	for i, h := range hooks {
+		if ran := after[i] - before[i]; ran >= probeCalls {
 			conclusive = true
 		} else {
-			silent = append(silent, fmt.Sprintf("%s (%d runs during %d syscalls)", names[i], ran, probeCalls))
+			silent = append(silent, silentHook{h.tracepoint, ran})
 		}
 	}
 	return silent, conclusive
 }
 
-// runCounts reads each program's run count, -1 where it cannot.
-func runCounts(progs []*ebpf.Program) []int64 {
-	counts := make([]int64, len(progs))
-	for i, p := range progs {
-		st, err := p.Stats()
+// runCounts reads each hook's program's run count; false where it cannot.
+func runCounts(hooks []attachedHook) ([]int64, bool) {
+	counts := make([]int64, len(hooks))
+	for i, h := range hooks {
+		st, err := h.prog.Stats()
 		if err != nil {
-			counts[i] = -1
-			continue
+			return nil, false
 		}
 		counts[i] = int64(st.RunCount)
 	}
-	return counts
+	return counts, true
 }
 
 // attachFiring attaches the programs and checks that the kernel runs them;
@@ -103,24 +105,24 @@ func (c *Counters) ensureFiring() error {
 	switch {
 	case len(again) == 0:
 		c.reattached = fmt.Sprintf("the kernel did not run %s after the first attach; attached again, it does",
-			strings.Join(silent, ", "))
+			joinHooks(silent))
 	case conclusive:
 		return fmt.Errorf("the kernel accepted the %s programs but does not run them on %s, even after attaching "+
 			"them again: every syscall would go uncounted. Try another hook (hook: raw_tracepoint or tracepoint), "+
-			"and report the kernel version", c.hook.hook, strings.Join(again, ", "))
+			"and report the kernel version", c.hook.hook, joinHooks(again))
 	default:
 		c.reattached = fmt.Sprintf("the kernel's BPF statistics showed no run of %s, attached twice; "+
-			"whether it counts could not be verified", strings.Join(again, ", "))
+			"whether it counts could not be verified", joinHooks(again))
 	}
 	return nil
 }
 
-// reattach closes and attaches again the links of the hooks named first in
-// silent ("sys_exit (0 runs …)"), and only those: the others keep running,
-// so the entry times sys_enter recorded meanwhile still time their calls.
-func (c *Counters) reattach(silent []string) error {
+// reattach closes and attaches again the links of the silent hooks, and
+// only those: the others keep running, so the entry times sys_enter
+// recorded meanwhile still time their calls.
+func (c *Counters) reattach(silent []silentHook) error {
 	for _, h := range c.hooksNeeded() {
-		if !slices.ContainsFunc(silent, func(s string) bool { return strings.HasPrefix(s, h.tracepoint+" ") }) {
+		if !slices.ContainsFunc(silent, func(s silentHook) bool { return s.tracepoint == h.tracepoint }) {
 			continue
 		}
 		if i := slices.Index(c.linkNames, h.tracepoint); i >= 0 {
@@ -133,6 +135,15 @@ func (c *Counters) reattach(silent []string) error {
 		}
 	}
 	return nil
+}
+
+// joinHooks lists silent hooks for a message.
+func joinHooks(hooks []silentHook) string {
+	parts := make([]string, len(hooks))
+	for i, h := range hooks {
+		parts[i] = h.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Reattached says, when the kernel did not run a hook after its first

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/cilium/ebpf"
@@ -202,7 +201,7 @@ func adopt(opts Options, hook hookSpec, build hookBuild, spec *ebpf.CollectionSp
 	// (on proof only, so that counting is not restarted on a doubt).
 	if silent, conclusive := c.silentHooks(); conclusive && len(silent) > 0 {
 		_ = c.Close()
-		return nil, fmt.Errorf("the kernel does not run the pinned %s", strings.Join(silent, ", "))
+		return nil, fmt.Errorf("the kernel does not run the pinned %s", joinHooks(silent))
 	}
 	return c, nil
 }
