@@ -11,16 +11,32 @@ import (
 	"github.com/cilium/ebpf/rlimit"
 )
 
-// Floor is a set of attached empty programs.
+// Kind says which floor programs to attach.
+type Kind int
+
+const (
+	// Exit is an empty sys_exit program: the hook the receiver's modes
+	// without sys_enter use.
+	Exit Kind = iota
+	// EnterExit is empty sys_enter and sys_exit programs.
+	EnterExit
+	// Timed reads the clock at sys_enter and sys_exit, keeping the entry
+	// time with the task: the least that timing a syscall takes.
+	Timed
+	// EnterExitCounted is an empty sys_enter and a sys_exit that adds one
+	// to a per-CPU hash under (process, syscall): the least that counting
+	// per process takes, on the hooks of exact sigreturn counts.
+	EnterExitCounted
+)
+
+// Floor is a set of attached floor programs.
 type Floor struct {
 	objs  floorObjects
 	links []link.Link
 }
 
-// Attach loads the empty programs and attaches them to sys_enter and/or
-// sys_exit: the hooks the receiver uses in its modes without and with
-// syscall.duration.
-func Attach(enter, exit bool) (*Floor, error) {
+// Attach loads the floor programs and attaches those of kind.
+func Attach(kind Kind) (*Floor, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, err
 	}
@@ -28,17 +44,21 @@ func Attach(enter, exit bool) (*Floor, error) {
 	if err := loadFloorObjects(&f.objs, nil); err != nil {
 		return nil, fmt.Errorf("loading the floor programs: %w", err)
 	}
-	for _, h := range []struct {
-		on   bool
-		prog *ebpf.Program
-	}{{enter, f.objs.FloorEnter}, {exit, f.objs.FloorExit}} {
-		if !h.on {
-			continue
-		}
-		l, err := link.AttachTracing(link.TracingOptions{Program: h.prog})
+	progs := map[Kind][]*ebpf.Program{
+		Exit:             {f.objs.FloorExit},
+		EnterExit:        {f.objs.FloorEnter, f.objs.FloorExit},
+		Timed:            {f.objs.FloorTimedEnter, f.objs.FloorTimedExit},
+		EnterExitCounted: {f.objs.FloorEnter, f.objs.FloorCountExit},
+	}[kind]
+	if progs == nil {
+		_ = f.Close()
+		return nil, fmt.Errorf("no floor of kind %d", kind)
+	}
+	for _, prog := range progs {
+		l, err := link.AttachTracing(link.TracingOptions{Program: prog})
 		if err != nil {
 			_ = f.Close()
-			return nil, fmt.Errorf("attaching the floor program %s: %w", h.prog, err)
+			return nil, fmt.Errorf("attaching the floor program %s: %w", prog, err)
 		}
 		f.links = append(f.links, l)
 	}
@@ -54,6 +74,34 @@ func (f *Floor) ProgramIDs() []ebpf.ProgramID {
 		}
 	}
 	return ids
+}
+
+// TimedNs returns the durations the Timed floor summed, over all CPUs.
+func (f *Floor) TimedNs() (uint64, error) {
+	var perCPU []uint64
+	if err := f.objs.TotalNs.Lookup(uint32(0), &perCPU); err != nil {
+		return 0, err
+	}
+	var sum uint64
+	for _, v := range perCPU {
+		sum += v
+	}
+	return sum, nil
+}
+
+// ProcessCalls returns the calls the EnterExitCounted floor counted for
+// one process and syscall number, over all CPUs.
+func (f *Floor) ProcessCalls(tgid, nr uint32) (uint64, error) {
+	var perCPU []uint64
+	key := floorProcessSyscall{Tgid: tgid, Nr: nr}
+	if err := f.objs.ProcessCalls.Lookup(&key, &perCPU); err != nil {
+		return 0, err
+	}
+	var sum uint64
+	for _, v := range perCPU {
+		sum += v
+	}
+	return sum, nil
 }
 
 // Close detaches and unloads everything.

@@ -8,16 +8,29 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"structs"
 
 	"github.com/cilium/ebpf"
 )
+
+type floorProcessSyscall struct {
+	_    structs.HostLayout
+	Tgid uint32
+	Nr   uint32
+}
 
 // Names of all BPF objects in the ELF.
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	floorProgFloorEnter = "floor_enter"
-	floorProgFloorExit  = "floor_exit"
+	floorMapEntryTime        = "entry_time"
+	floorMapProcessCalls     = "process_calls"
+	floorMapTotalNs          = "total_ns"
+	floorProgFloorCountExit  = "floor_count_exit"
+	floorProgFloorEnter      = "floor_enter"
+	floorProgFloorExit       = "floor_exit"
+	floorProgFloorTimedEnter = "floor_timed_enter"
+	floorProgFloorTimedExit  = "floor_timed_exit"
 )
 
 // loadFloor returns the embedded CollectionSpec for floor.
@@ -62,14 +75,20 @@ type floorSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type floorProgramSpecs struct {
-	FloorEnter *ebpf.ProgramSpec `ebpf:"floor_enter"`
-	FloorExit  *ebpf.ProgramSpec `ebpf:"floor_exit"`
+	FloorCountExit  *ebpf.ProgramSpec `ebpf:"floor_count_exit"`
+	FloorEnter      *ebpf.ProgramSpec `ebpf:"floor_enter"`
+	FloorExit       *ebpf.ProgramSpec `ebpf:"floor_exit"`
+	FloorTimedEnter *ebpf.ProgramSpec `ebpf:"floor_timed_enter"`
+	FloorTimedExit  *ebpf.ProgramSpec `ebpf:"floor_timed_exit"`
 }
 
 // floorMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type floorMapSpecs struct {
+	EntryTime    *ebpf.MapSpec `ebpf:"entry_time"`
+	ProcessCalls *ebpf.MapSpec `ebpf:"process_calls"`
+	TotalNs      *ebpf.MapSpec `ebpf:"total_ns"`
 }
 
 // floorVariableSpecs contains global variables before they are loaded into the kernel.
@@ -98,10 +117,17 @@ func (o *floorObjects) Close() error {
 //
 // It can be passed to loadFloorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type floorMaps struct {
+	EntryTime    *ebpf.Map `ebpf:"entry_time"`
+	ProcessCalls *ebpf.Map `ebpf:"process_calls"`
+	TotalNs      *ebpf.Map `ebpf:"total_ns"`
 }
 
 func (m *floorMaps) Close() error {
-	return _FloorClose()
+	return _FloorClose(
+		m.EntryTime,
+		m.ProcessCalls,
+		m.TotalNs,
+	)
 }
 
 // floorVariables contains all global variables after they have been loaded into the kernel.
@@ -114,14 +140,20 @@ type floorVariables struct {
 //
 // It can be passed to loadFloorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type floorPrograms struct {
-	FloorEnter *ebpf.Program `ebpf:"floor_enter"`
-	FloorExit  *ebpf.Program `ebpf:"floor_exit"`
+	FloorCountExit  *ebpf.Program `ebpf:"floor_count_exit"`
+	FloorEnter      *ebpf.Program `ebpf:"floor_enter"`
+	FloorExit       *ebpf.Program `ebpf:"floor_exit"`
+	FloorTimedEnter *ebpf.Program `ebpf:"floor_timed_enter"`
+	FloorTimedExit  *ebpf.Program `ebpf:"floor_timed_exit"`
 }
 
 func (p *floorPrograms) Close() error {
 	return _FloorClose(
+		p.FloorCountExit,
 		p.FloorEnter,
 		p.FloorExit,
+		p.FloorTimedEnter,
+		p.FloorTimedExit,
 	)
 }
 

@@ -7,4 +7,4 @@
 // rebuilds them with clang, like the receiver's own in ../../bpf.
 package floor
 
-//go:generate go tool bpf2go -tags linux -target amd64,arm64 floor floor.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
+//go:generate go tool bpf2go -tags linux -target amd64,arm64 -type process_syscall floor floor.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu

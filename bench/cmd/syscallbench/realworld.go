@@ -23,7 +23,7 @@ const (
 )
 
 // realVariants are measured on every real workload, interleaved.
-var realVariants = []string{nothing, floorExit, floorBoth, oursProc, oursProcNoSigreturn, oursFull, oursSampled,
+var realVariants = []string{nothing, floorExit, floorBoth, floorTimed, oursProc, oursProcNoSigreturn, oursFull, oursSampled,
 	oursNoClock, oursNoBucket, oursNoHistogram, bpftraceHist, syscountL}
 
 func bpftraceHistVariant() variant {
@@ -164,8 +164,8 @@ func realTargets(results []realResult) []report.Target {
 		}
 		both, exit := r.loss(floorBoth), r.loss(floorExit)
 		def, proc, hist := r.loss(oursFull), r.loss(oursProc), r.loss(bpftraceHist)
-		detail := fmt.Sprintf("losses: default %.1f %%, sampled 1/16 %.1f %%, calls+errors %.1f %% (%.1f %% sigreturns uncounted), exit floor %.1f %%, enter+exit floor %.1f %%, bpftrace hist %.1f %%",
-			def, r.loss(oursSampled), proc, r.loss(oursProcNoSigreturn), exit, both, hist)
+		detail := fmt.Sprintf("losses: default %.1f %%, sampled 1/16 %.1f %%, calls+errors %.1f %% (%.1f %% sigreturns uncounted), exit floor %.1f %%, enter+exit floor %.1f %%, timing floor %.1f %%, bpftrace hist %.1f %%",
+			def, r.loss(oursSampled), proc, r.loss(oursProcNoSigreturn), exit, both, r.loss(floorTimed), hist)
 		ts = append(ts,
 			lossTarget(r.workload+": default loss ≤ 2× enter+exit floor's", def/both, 2, " ×", detail, both),
 			lossTarget(r.workload+": calls+errors ≤ exit floor + 2 points", proc-exit, 2, " points", detail, 1),

@@ -47,9 +47,13 @@ type session interface {
 }
 
 const (
-	floorExit  = "floor: empty sys_exit"
-	floorBoth  = "floor: empty sys_enter+sys_exit"
-	oursSystem = "ours: system-wide, calls"
+	floorExit = "floor: empty sys_exit"
+	floorBoth = "floor: empty sys_enter+sys_exit"
+	// Not empty: the least that timing a call, or counting it per
+	// process, takes. A target below them is out of reach.
+	floorTimed   = "floor: a clock read at sys_enter and sys_exit"
+	floorCounted = "floor: empty sys_enter, one per-process hash add at sys_exit"
+	oursSystem   = "ours: system-wide, calls"
 	// Not targets: they split the cost of per-process
 	// counting from that of the exit hook, for the analysis.
 	oursSystemErr = "ours: system-wide, calls+errors"
@@ -85,8 +89,10 @@ func variants(cfg config) []variant {
 	getppid := func(loop.Result) string { return "getppid" }
 	self := comm()
 	vs := []variant{
-		{name: floorExit, hooks: "tp_btf exit", start: floorSession(false, true)},
-		{name: floorBoth, hooks: "tp_btf enter+exit", start: floorSession(true, true)},
+		{name: floorExit, hooks: "tp_btf exit", start: floorSession(floor.Exit)},
+		{name: floorBoth, hooks: "tp_btf enter+exit", start: floorSession(floor.EnterExit)},
+		{name: floorTimed, hooks: "tp_btf enter+exit", floor: floorBoth, start: floorSession(floor.Timed)},
+		{name: floorCounted, hooks: "tp_btf enter+exit", floor: floorBoth, start: floorSession(floor.EnterExitCounted)},
 		{name: oursSystem, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{CountCalls: true}, 0)},
 		{name: oursSystemErr, hooks: "tp_btf enter+exit", floor: floorBoth,
@@ -157,9 +163,9 @@ func (s *bpfSession) afterRun() error                  { return nil }
 func (s *bpfSession) programs() []uint32               { return s.ids }
 func (s *bpfSession) stop() (map[string]uint64, error) { return nil, s.closer.Close() }
 
-func floorSession(enter, exit bool) func() (session, error) {
+func floorSession(kind floor.Kind) func() (session, error) {
 	return func() (session, error) {
-		f, err := floor.Attach(enter, exit)
+		f, err := floor.Attach(kind)
 		if err != nil {
 			return nil, err
 		}
