@@ -128,30 +128,62 @@ static __always_inline bool admit(struct group_key *g)
 	return false;
 }
 
+/* The group's compact id (see struct compact_key). A pid reused within
+ * 2^(64 - PID_BITS + START_SHIFT) ns (52 days) by a process started at the
+ * same microsecond of that period would share it: as good as never. */
+static __always_inline struct compact_key compact_key_of(struct group_key *g, __u32 word)
+{
+	__u64 id;
+
+	if (group_by_cgroup)
+		id = g->cgroup_id;
+	else
+		id = (g->start_ns >> START_SHIFT) << PID_BITS | (group_by_thread ? g->tid : g->tgid);
+
+	return (struct compact_key){ .id_lo = (__u32)id, .id_hi = id >> 32, .word = word };
+}
+
+/* Returns this CPU's call counter for the group's syscall in map under key,
+ * creating it if needed; NULL past max_groups or when the map is full. */
+static __always_inline __u64 *group_counter(void *map, void *key, struct group_key *g)
+{
+	__u64 zero = 0, *calls = bpf_map_lookup_elem(map, key);
+
+	if (calls)
+		return calls;
+	if (!admit(g))
+		return 0;
+	return lookup_or_try_init(map, key, &zero);
+}
+
 /* Returns this CPU's call counter for the group's syscall, creating it if
  * needed; a group past max_groups, or a full map, lands in the overflow
  * slot so that sums over all groups stay exact. */
 static __always_inline __u64 *calls_for(struct group_key *g, __u32 nr, __u32 abi)
 {
-	struct syscall_key key = { .group = *g, .nr = nr, .abi = abi };
 	__u64 zero = 0, *calls;
 
+	/* Each key is built in its branch only: the verifier prunes the
+	 * branches of the other modes, not stores made before them. */
 	if (!GROUPED) {
 		calls = array_slot(nr, abi);
 		if (calls)
 			return calls;
 		/* A number past the array: the hash, under the zero group. */
+		struct syscall_key key = { .nr = nr, .abi = abi };
+
+		calls = lookup_or_try_init(&group_calls, &key, &zero);
+	} else if (COMPACT && nr < (1U << CALL_ABI_SHIFT)) {
+		struct compact_key key = compact_key_of(g, nr | abi << CALL_ABI_SHIFT);
+
+		calls = group_counter(&compact_calls, &key, g);
 	} else {
-		calls = bpf_map_lookup_elem(&group_calls, &key);
-		if (calls)
-			return calls;
-		if (!admit(g))
-			goto overflow;
+		struct syscall_key key = { .group = *g, .nr = nr, .abi = abi };
+
+		calls = group_counter(&group_calls, &key, g);
 	}
-	calls = lookup_or_try_init(&group_calls, &key, &zero);
 	if (calls)
 		return calls;
-overflow:
 	calls = array_slot(nr, abi);
 	if (!calls)
 		count_dropped();
@@ -192,19 +224,42 @@ static __always_inline void add_duration(struct bucket_durations *stats, __u64 d
 		stats->max_ns = d;
 }
 
+/* Creates the key's bucket in map (on a miss only: its zero value is 32
+ * bytes of stores). */
+static __always_inline struct bucket_durations *new_bucket(void *map, void *key)
+{
+	struct bucket_durations zero = {};
+
+	return lookup_or_try_init(map, key, &zero);
+}
+
 /* Adds one measured duration to the group's histogram bucket, creating it
  * if needed; past max_groups or a full map, to the overflow group's. */
 static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32 abi, __u64 d)
 {
 	__s16 bucket = (ablate & ABLATE_BUCKET) ? first_bound : bucket_of(d);
-	struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
-	struct overflow_bucket_key okey = { .nr = nr, .abi = abi, .bucket = bucket };
-	struct bucket_durations zero = {}, *stats = bpf_map_lookup_elem(&duration_buckets, &key);
+	struct bucket_durations *stats;
 
-	if (!stats && (!GROUPED || admit(g)))
-		stats = lookup_or_try_init(&duration_buckets, &key, &zero);
-	if (!stats)
-		stats = lookup_or_try_init(&overflow_buckets, &okey, &zero);
+	if (COMPACT && nr < (1U << BUCKET_ABI_SHIFT)) {
+		__u32 word = nr | abi << BUCKET_ABI_SHIFT |
+			     (__u32)(bucket - first_bound + 1) << BUCKET_INDEX_SHIFT;
+		struct compact_key key = compact_key_of(g, word);
+
+		stats = bpf_map_lookup_elem(&compact_buckets, &key);
+		if (!stats && admit(g))
+			stats = new_bucket(&compact_buckets, &key);
+	} else {
+		struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
+
+		stats = bpf_map_lookup_elem(&duration_buckets, &key);
+		if (!stats && (!GROUPED || admit(g)))
+			stats = new_bucket(&duration_buckets, &key);
+	}
+	if (!stats) {
+		struct overflow_bucket_key key = { .nr = nr, .abi = abi, .bucket = bucket };
+
+		stats = new_bucket(&overflow_buckets, &key);
+	}
 	if (stats)
 		add_duration(stats, d);
 	else

@@ -316,8 +316,8 @@ func (c *Counters) ObjectIDs() (progs []ebpf.ProgramID, maps []ebpf.MapID) {
 			}
 		}
 	}
-	for _, m := range []*ebpf.Map{c.objs.ArrayCalls, c.objs.GroupCalls, c.objs.ErrorCounts, c.objs.OverflowErrors,
-		c.objs.DurationBuckets, c.objs.OverflowBuckets, c.objs.Groups, c.objs.GroupsFull, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls, c.objs.ExcludedTgid,
+	for _, m := range []*ebpf.Map{c.objs.ArrayCalls, c.objs.GroupCalls, c.objs.CompactCalls, c.objs.ErrorCounts, c.objs.OverflowErrors,
+		c.objs.DurationBuckets, c.objs.CompactBuckets, c.objs.OverflowBuckets, c.objs.Groups, c.objs.GroupsFull, c.objs.ExitedTasks, c.objs.DroppedUpdates, c.objs.InflightSyscalls, c.objs.ExcludedTgid,
 		c.objs.FilterPidSet, c.objs.FilterCommSet, c.objs.FilterCgroupSet} {
 		if info, err := m.Info(); err == nil {
 			if id, ok := info.ID(); ok {

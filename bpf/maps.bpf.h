@@ -62,6 +62,9 @@ static __always_inline bool sampled(void)
 
 /* Whether calls go to per-group maps (else to the host-wide array). */
 #define GROUPED (group_by_process || group_by_thread || group_by_cgroup)
+/* Whether one 64-bit word names a group, so that the per-call maps take
+ * compact keys (see struct compact_key). */
+#define COMPACT (GROUPED && !(group_by_cgroup && (group_by_process || group_by_thread)))
 
 /* Calls indexed by abi * SYSCALL_SLOTS + nr: the whole host when nothing
  * is grouped, else the overflow group (groups past max_groups). */
@@ -79,6 +82,16 @@ struct {
 	__type(key, struct syscall_key);
 	__type(value, __u64);
 } group_calls SEC(".maps");
+
+/* The same under compact keys (see COMPACT): every group_by but a cgroup
+ * with a process or thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1); /* sized by the loader */
+	__type(key, struct compact_key);
+	__type(value, __u64);
+} compact_calls SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -106,6 +119,14 @@ struct {
 	__type(key, struct bucket_key);
 	__type(value, struct bucket_durations);
 } duration_buckets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 1); /* sized by the loader */
+	__type(key, struct compact_key);
+	__type(value, struct bucket_durations);
+} compact_buckets SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);

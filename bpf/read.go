@@ -146,7 +146,9 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		arrayGroup = OverflowGroup
 	}
 
+	compact, compactErr := c.readCompact()
 	err := errors.Join(
+		compactErr,
 		readMap(c.objs.ArrayCalls, c.cpus, func(i uint32, v []uint64) {
 			addCalls(SyscallKey{Group: arrayGroup, Nr: i % SyscallSlots, ABI: i / SyscallSlots}, v)
 		}),
@@ -172,6 +174,7 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the counters: %w", err)
 	}
+	compact.add(c, counts.Groups, addCalls, addBucket)
 	var dropped []uint64
 	if err := c.objs.DroppedUpdates.Lookup(uint32(0), &dropped); err != nil {
 		return nil, fmt.Errorf("reading dropped_updates: %w", err)
@@ -199,7 +202,7 @@ func (c *Counters) ExitedTasks() (map[uint32]ExitedTask, error) {
 func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []uint32) error {
 	var statKeys []syscallsSyscallKey
 	for k := range counts.Syscalls {
-		if k.Group != OverflowGroup && dead(k.Group) {
+		if k.Group != OverflowGroup && dead(k.Group) && !c.compactCall(k.Nr) {
 			statKeys = append(statKeys, syscallsSyscallKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: k.ABI})
 		}
 	}
@@ -211,12 +214,13 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 	}
 	var bucketKeys []syscallsBucketKey
 	for k, buckets := range counts.Durations {
-		if k.Group != OverflowGroup && dead(k.Group) {
+		if k.Group != OverflowGroup && dead(k.Group) && !c.compactBucket(k.Nr) {
 			for b := range buckets {
 				bucketKeys = append(bucketKeys, syscallsBucketKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: uint16(k.ABI), Bucket: int16(b)})
 			}
 		}
 	}
+	compactCalls, compactBuckets := c.compactKeys(counts, dead)
 	var groupKeys []syscallsGroupKey
 	for _, g := range counts.Groups {
 		if dead(g) {
@@ -225,6 +229,8 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 	}
 	err := errors.Join(
 		deleteKeys(c.objs.GroupCalls, statKeys),
+		deleteKeys(c.objs.CompactCalls, compactCalls),
+		deleteKeys(c.objs.CompactBuckets, compactBuckets),
 		deleteKeys(c.objs.ErrorCounts, errKeys),
 		deleteKeys(c.objs.DurationBuckets, bucketKeys),
 		deleteKeys(c.objs.Groups, groupKeys),

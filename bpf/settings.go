@@ -85,9 +85,16 @@ func durationVars(scale int) map[string]any {
 // (the rest goes to the overflow group) against memory.
 func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook hookSpec) {
 	maxEntries := func(name string, n uint32) { spec.Maps[name].MaxEntries = max(n, 1) }
+	calls, buckets := syscallsMapGroupCalls, syscallsMapDurationBuckets
+	if opts.compact() {
+		// The wide maps keep only numbers too large for compact keys.
+		calls, buckets = syscallsMapCompactCalls, syscallsMapCompactBuckets
+		maxEntries(syscallsMapGroupCalls, 1024)
+		maxEntries(syscallsMapDurationBuckets, 4096)
+	}
 	if opts.grouped() {
 		maxEntries(syscallsMapGroups, opts.MaxGroups)
-		maxEntries(syscallsMapGroupCalls, min(opts.MaxGroups*16, 1<<18))
+		maxEntries(calls, min(opts.MaxGroups*16, 1<<18))
 		maxEntries(syscallsMapErrorCounts, min(opts.MaxGroups*4, 1<<16))
 	} else {
 		maxEntries(syscallsMapGroups, 1)
@@ -102,9 +109,10 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook hookSpec) {
 	switch {
 	case !opts.MeasureDuration:
 		maxEntries(syscallsMapDurationBuckets, 1)
+		maxEntries(syscallsMapCompactBuckets, 1)
 		maxEntries(syscallsMapOverflowBuckets, 1)
 	case opts.grouped():
-		maxEntries(syscallsMapDurationBuckets, min(opts.MaxGroups*32, 1<<18))
+		maxEntries(buckets, min(opts.MaxGroups*32, 1<<18))
 	default:
 		maxEntries(syscallsMapDurationBuckets, 16384)
 	}

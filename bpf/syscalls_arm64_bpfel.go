@@ -46,6 +46,13 @@ type syscallsBucketKey struct {
 	Bucket int16
 }
 
+type syscallsCompactKey struct {
+	_    structs.HostLayout
+	IdLo uint32
+	IdHi uint32
+	Word uint32
+}
+
 type syscallsErrorKey struct {
 	_     structs.HostLayout
 	Group syscallsGroupKey
@@ -84,6 +91,11 @@ const (
 	syscallsLimitsMAX_FILTER_CGROUPS   syscallsLimits = 64
 	syscallsLimitsMAX_DURATION_BOUNDS  syscallsLimits = 417
 	syscallsLimitsDURATION_BOUND_SLOTS syscallsLimits = 512
+	syscallsLimitsPID_BITS             syscallsLimits = 22
+	syscallsLimitsSTART_SHIFT          syscallsLimits = 10
+	syscallsLimitsCALL_ABI_SHIFT       syscallsLimits = 30
+	syscallsLimitsBUCKET_ABI_SHIFT     syscallsLimits = 20
+	syscallsLimitsBUCKET_INDEX_SHIFT   syscallsLimits = 22
 )
 
 type syscallsOverflowBucketKey struct {
@@ -112,6 +124,8 @@ type syscallsSyscallKey struct {
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	syscallsMapArrayCalls        = "array_calls"
+	syscallsMapCompactBuckets    = "compact_buckets"
+	syscallsMapCompactCalls      = "compact_calls"
 	syscallsMapDroppedUpdates    = "dropped_updates"
 	syscallsMapDurationBuckets   = "duration_buckets"
 	syscallsMapErrorCounts       = "error_counts"
@@ -203,6 +217,8 @@ type syscallsProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsMapSpecs struct {
 	ArrayCalls       *ebpf.MapSpec `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.MapSpec `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.MapSpec `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
@@ -266,6 +282,8 @@ func (o *syscallsObjects) Close() error {
 // It can be passed to loadSyscallsObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsMaps struct {
 	ArrayCalls       *ebpf.Map `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.Map `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.Map `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
@@ -285,6 +303,8 @@ type syscallsMaps struct {
 func (m *syscallsMaps) Close() error {
 	return _SyscallsClose(
 		m.ArrayCalls,
+		m.CompactBuckets,
+		m.CompactCalls,
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,

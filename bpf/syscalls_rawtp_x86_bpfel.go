@@ -17,6 +17,8 @@ import (
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	syscallsRawTPMapArrayCalls        = "array_calls"
+	syscallsRawTPMapCompactBuckets    = "compact_buckets"
+	syscallsRawTPMapCompactCalls      = "compact_calls"
 	syscallsRawTPMapDroppedUpdates    = "dropped_updates"
 	syscallsRawTPMapDurationBuckets   = "duration_buckets"
 	syscallsRawTPMapErrorCounts       = "error_counts"
@@ -108,6 +110,8 @@ type syscallsRawTPProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsRawTPMapSpecs struct {
 	ArrayCalls       *ebpf.MapSpec `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.MapSpec `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.MapSpec `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
@@ -171,6 +175,8 @@ func (o *syscallsRawTPObjects) Close() error {
 // It can be passed to loadSyscallsRawTPObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsRawTPMaps struct {
 	ArrayCalls       *ebpf.Map `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.Map `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.Map `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
@@ -190,6 +196,8 @@ type syscallsRawTPMaps struct {
 func (m *syscallsRawTPMaps) Close() error {
 	return _SyscallsRawTPClose(
 		m.ArrayCalls,
+		m.CompactBuckets,
+		m.CompactCalls,
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,

@@ -17,6 +17,8 @@ import (
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	syscallsRawTPCOREMapArrayCalls        = "array_calls"
+	syscallsRawTPCOREMapCompactBuckets    = "compact_buckets"
+	syscallsRawTPCOREMapCompactCalls      = "compact_calls"
 	syscallsRawTPCOREMapDroppedUpdates    = "dropped_updates"
 	syscallsRawTPCOREMapDurationBuckets   = "duration_buckets"
 	syscallsRawTPCOREMapErrorCounts       = "error_counts"
@@ -108,6 +110,8 @@ type syscallsRawTPCOREProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsRawTPCOREMapSpecs struct {
 	ArrayCalls       *ebpf.MapSpec `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.MapSpec `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.MapSpec `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
@@ -171,6 +175,8 @@ func (o *syscallsRawTPCOREObjects) Close() error {
 // It can be passed to loadSyscallsRawTPCOREObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsRawTPCOREMaps struct {
 	ArrayCalls       *ebpf.Map `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.Map `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.Map `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
@@ -190,6 +196,8 @@ type syscallsRawTPCOREMaps struct {
 func (m *syscallsRawTPCOREMaps) Close() error {
 	return _SyscallsRawTPCOREClose(
 		m.ArrayCalls,
+		m.CompactBuckets,
+		m.CompactCalls,
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,

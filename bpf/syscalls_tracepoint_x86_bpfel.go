@@ -17,6 +17,8 @@ import (
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
 	syscallsTracepointMapArrayCalls        = "array_calls"
+	syscallsTracepointMapCompactBuckets    = "compact_buckets"
+	syscallsTracepointMapCompactCalls      = "compact_calls"
 	syscallsTracepointMapDroppedUpdates    = "dropped_updates"
 	syscallsTracepointMapDurationBuckets   = "duration_buckets"
 	syscallsTracepointMapErrorCounts       = "error_counts"
@@ -108,6 +110,8 @@ type syscallsTracepointProgramSpecs struct {
 // It can be passed ebpf.CollectionSpec.Assign.
 type syscallsTracepointMapSpecs struct {
 	ArrayCalls       *ebpf.MapSpec `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.MapSpec `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.MapSpec `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.MapSpec `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.MapSpec `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.MapSpec `ebpf:"error_counts"`
@@ -171,6 +175,8 @@ func (o *syscallsTracepointObjects) Close() error {
 // It can be passed to loadSyscallsTracepointObjects or ebpf.CollectionSpec.LoadAndAssign.
 type syscallsTracepointMaps struct {
 	ArrayCalls       *ebpf.Map `ebpf:"array_calls"`
+	CompactBuckets   *ebpf.Map `ebpf:"compact_buckets"`
+	CompactCalls     *ebpf.Map `ebpf:"compact_calls"`
 	DroppedUpdates   *ebpf.Map `ebpf:"dropped_updates"`
 	DurationBuckets  *ebpf.Map `ebpf:"duration_buckets"`
 	ErrorCounts      *ebpf.Map `ebpf:"error_counts"`
@@ -190,6 +196,8 @@ type syscallsTracepointMaps struct {
 func (m *syscallsTracepointMaps) Close() error {
 	return _SyscallsTracepointClose(
 		m.ArrayCalls,
+		m.CompactBuckets,
+		m.CompactCalls,
 		m.DroppedUpdates,
 		m.DurationBuckets,
 		m.ErrorCounts,

@@ -28,4 +28,9 @@ const (
 	MaxFilterCgroups   = 64   // MAX_FILTER_CGROUPS
 	MaxDurationBounds  = 417  // MAX_DURATION_BOUNDS
 	DurationBoundSlots = 512  // DURATION_BOUND_SLOTS
+	PidBits            = 22   // PID_BITS
+	StartShift         = 10   // START_SHIFT
+	CallABIShift       = 30   // CALL_ABI_SHIFT
+	BucketABIShift     = 20   // BUCKET_ABI_SHIFT
+	BucketIndexShift   = 22   // BUCKET_INDEX_SHIFT
 )
