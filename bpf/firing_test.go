@@ -43,8 +43,9 @@ func testSilentHook(t *testing.T, hook Hook, bin string, spec workload.Spec) {
 			if !conclusive {
 				t.Skip("BPF statistics cannot be turned on here: BPF_ENABLE_STATS needs Linux 5.8+ and CAP_SYS_ADMIN")
 			}
-			require.Empty(t, silent, "every hook runs once attached")
-			require.Empty(t, c.Reattached())
+			// The arm64 guests leave a first attach silent at times: Load
+			// attaches it again, and load logs that; the hook runs either way.
+			require.Empty(t, silent, "every hook runs once Load returns")
 
 			name := "sys_exit"
 			if !slices.Contains(c.linkNames, name) {
