@@ -69,6 +69,9 @@ func (c *Counters) readCompact() (*compactCounts, error) {
 // counted as overflow, keeping sums exact.
 func (cc *compactCounts) add(c *Counters, groups []Group, addCalls func(SyscallKey, []uint64),
 	addBucket func(SyscallKey, int16, []syscallsBucketDurations)) {
+	if len(cc.calls) == 0 && len(cc.buckets) == 0 {
+		return
+	}
 	byID := make(map[uint64]Group, len(groups))
 	for _, g := range groups {
 		byID[c.opts.compactID(g)] = g
@@ -96,7 +99,7 @@ func (cc *compactCounts) add(c *Counters, groups []Group, addCalls func(SyscallK
 func (c *Counters) compactKeys(counts *Counts, dead func(Group) bool) (calls, buckets []syscallsCompactKey) {
 	first, _ := durationBounds(int(c.opts.DurationScale))
 	for k := range counts.Syscalls {
-		if k.Group != OverflowGroup && dead(k.Group) && c.compactCall(k.Nr) {
+		if k.Group != OverflowGroup && dead(k.Group) && c.compactCall(k.Nr) && counts.inCallMaps(k) {
 			calls = append(calls, compactKey(c.opts.compactID(k.Group), k.Nr|k.ABI<<CallABIShift))
 		}
 	}

@@ -128,9 +128,10 @@ static __always_inline bool admit(struct group_key *g)
 	return false;
 }
 
-/* The group's compact id (see struct compact_key). A pid reused within
- * 2^(64 - PID_BITS + START_SHIFT) ns (52 days) by a process started at the
- * same microsecond of that period would share it: as good as never. */
+/* The group's compact id (see struct compact_key). Two processes share it
+ * only if one reuses the other's pid at the same microsecond of a
+ * 2^(64 - PID_BITS + START_SHIFT) ns (52-day) cycle while the other's
+ * counters are still in the maps: as good as never. */
 static __always_inline struct compact_key compact_key_of(struct group_key *g, __u32 word)
 {
 	__u64 id;

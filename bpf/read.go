@@ -96,14 +96,20 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 	defer func() {
 		c.lastSize.syscalls, c.lastSize.errors, c.lastSize.durations = len(counts.Syscalls), len(counts.Errors), len(counts.Durations)
 	}()
+	timedCalls := c.callsInBuckets()
+	if timedCalls {
+		counts.callKeys = make(map[SyscallKey]struct{})
+	}
 	addCalls := func(key SyscallKey, perCPU []uint64) {
+		if timedCalls {
+			counts.callKeys[key] = struct{}{}
+		}
 		if n := sum(perCPU); n > 0 {
 			s := counts.Syscalls[key]
 			s.Calls += n
 			counts.Syscalls[key] = s
 		}
 	}
-	timedCalls := c.callsInBuckets()
 	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketDurations) {
 		var b syscallsBucketDurations
 		for _, v := range perCPU {
@@ -202,7 +208,7 @@ func (c *Counters) ExitedTasks() (map[uint32]ExitedTask, error) {
 func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []uint32) error {
 	var statKeys []syscallsSyscallKey
 	for k := range counts.Syscalls {
-		if k.Group != OverflowGroup && dead(k.Group) && !c.compactCall(k.Nr) {
+		if k.Group != OverflowGroup && dead(k.Group) && !c.compactCall(k.Nr) && counts.inCallMaps(k) {
 			statKeys = append(statKeys, syscallsSyscallKey{Group: groupKey(k.Group), Nr: k.Nr, Abi: k.ABI})
 		}
 	}
@@ -233,12 +239,18 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 		deleteKeys(c.objs.CompactBuckets, compactBuckets),
 		deleteKeys(c.objs.ErrorCounts, errKeys),
 		deleteKeys(c.objs.DurationBuckets, bucketKeys),
-		deleteKeys(c.objs.Groups, groupKeys),
 		deleteKeys(c.objs.ExitedTasks, exitedTIDs),
 	)
-	if len(groupKeys) > 0 {
+	if err != nil {
+		// A group stays while any of its counters does: a compact counter
+		// left without its group would be read as the overflow group's and
+		// counted twice. The next snapshot forgets it again.
+		return err
+	}
+	err = deleteKeys(c.objs.Groups, groupKeys)
+	if err == nil && len(groupKeys) > 0 {
 		// Room for new groups again: let the programs try to admit them.
-		err = errors.Join(err, c.objs.GroupsFull.Put(uint32(0), uint32(0)))
+		err = c.objs.GroupsFull.Put(uint32(0), uint32(0))
 	}
 	return err
 }

@@ -158,6 +158,21 @@ type Counts struct {
 	Groups []Group
 	// Dropped counts counter updates lost because every map was full.
 	Dropped uint64
+
+	// callKeys are the keys the call maps hold, where timed calls are
+	// counted in their buckets only (nil otherwise: then every key of
+	// Syscalls is one). Forget deletes only keys that exist, so that its
+	// batch delete does not stop at the first missing one.
+	callKeys map[SyscallKey]struct{}
+}
+
+// inCallMaps says whether the call maps hold a counter under k.
+func (c *Counts) inCallMaps(k SyscallKey) bool {
+	if c.callKeys == nil {
+		return true
+	}
+	_, ok := c.callKeys[k]
+	return ok
 }
 
 // ExitedTask is a process (or thread) that exited, as the kernel saw it.
