@@ -66,7 +66,7 @@ func load(t *testing.T, opts Options) *Counters {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = c.Close() })
 	if why := c.Reattached(); why != "" {
-		t.Logf("hook attached twice: %s", why)
+		t.Logf("hook attached again: %s", why)
 	}
 	return c
 }

@@ -91,7 +91,7 @@ func (s *syscallsScraper) start(context.Context, component.Host) error {
 			zap.Errors("unusable", unusable))
 	}
 	if why := counters.Reattached(); why != "" {
-		s.settings.Logger.Warn("a syscall hook had to be attached twice before the kernel ran it: " + why)
+		s.settings.Logger.Warn("a syscall hook had to be attached again before the kernel ran it: " + why)
 	}
 	if ok, why := counters.StartTimes(); !ok && len(s.cfg.GroupBy) > 0 {
 		s.settings.Logger.Warn("the programs cannot read tasks' start times here (no kernel BTF): "+
