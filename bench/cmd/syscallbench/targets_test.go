@@ -1,0 +1,43 @@
+//go:build linux && (amd64 || arm64)
+
+package main
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/seed22255693/syscallsreceiver/bench/report"
+)
+
+// The verdict "unreachable" is the benchmark's own reasoning: it must say
+// so exactly when the floors of the least work exceed the limit.
+func TestLeastWork(t *testing.T) {
+	results := []*report.Result{
+		{Name: floorBoth, Over1: []float64{40, 40, 40}},
+		{Name: floorTimed, Over1: []float64{90, 90, 90}},   // +50 over the empty programs
+		{Name: floorCounted, Over1: []float64{50, 50, 50}}, // +10
+	}
+	// 40 + 50 + 10 = 100 ns: 2.5× the empty programs' 40.
+	target := report.Target{Goal: "x", Measured: 3, Limit: 2}
+	got := leastWork(target, results, floorTimed, floorCounted)
+	assert.Equal(t, "; unreachable: the least work it needs ("+floorTimed+" + "+floorCounted+") is 2.50× the floor", got.Detail)
+
+	target.Limit = 3
+	got = leastWork(target, results, floorTimed, floorCounted)
+	assert.Contains(t, got.Detail, "; the least work it needs (")
+	assert.NotContains(t, got.Detail, "unreachable")
+
+	got = leastWork(target, results, "no such floor")
+	assert.Empty(t, got.Detail, "a floor not measured says nothing")
+}
+
+func TestTimingLeast(t *testing.T) {
+	assert.Equal(t, "unreachable: the least work it needs (the timing floor) loses 2.14× the enter+exit floor's; ",
+		timingLeast(12.2, 5.7, 2))
+	assert.Equal(t, "the least work it needs (the timing floor) loses 1.82× the enter+exit floor's; ",
+		timingLeast(10.4, 5.7, 2))
+	assert.Empty(t, timingLeast(math.NaN(), 5.7, 2))
+	assert.Empty(t, timingLeast(10, 0, 2))
+}
