@@ -14,8 +14,9 @@ func TestParseBpftraceMap(t *testing.T) {
 @[110]: 1250000
 @[my (odd) comm]: 7
 @[110]: 5
+@[4242, 110]: 500000
 `
-	want := map[string]uint64{"0": 12, "110": 1250005, "my (odd) comm": 7}
+	want := map[string]uint64{"0": 12, "110": 1250005, "my (odd) comm": 7, "4242, 110": 500000}
 	if got := ParseBpftraceMap(out); !maps.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
 	}

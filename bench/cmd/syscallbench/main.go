@@ -177,7 +177,7 @@ func run(cfg config, out io.Writer) error {
 	fmt.Fprintln(out, "Our modes ÷ the floor with the same hooks and ÷ each peer (1 thread; in-kernel ratio in brackets):")
 	report.WriteRatios(out, results,
 		[]string{oursSystem, oursSystemErr, oursProcCalls, oursProc, oursProcNoSigreturn, oursFull, oursSampled, oursCgroup},
-		[]string{bpftraceID, bpftraceCm, syscount, syscountP, syscountL, straceC})
+		[]string{bpftraceID, bpftraceCm, bpftracePidID, syscount, syscountP, syscountL, straceC})
 	fmt.Fprintln(out)
 	writeSigreturnCost(out, results)
 	fmt.Fprintln(out)
@@ -241,6 +241,7 @@ func targets(cfg config, results []*report.Result, bench map[string]map[string][
 		report.RatioTarget("system-wide calls ≤ 1.25× floor", results, oursSystem, floorBoth, 1.25),
 		report.RatioTarget("system-wide calls ≤ 0.5× bpftrace by id", results, oursSystem, bpftraceID, 0.5),
 		report.RatioTarget("per process calls+errors ≤ 0.6× syscount -P", results, oursProc, syscountP, 0.6),
+		report.RatioTarget("per process calls+errors ≤ 0.6× bpftrace @[pid, id] = count()", results, oursProc, bpftracePidID, 0.6),
 		report.RatioTarget("full (duration histogram) ≤ 0.7× syscount -L", results, oursFull, syscountL, 0.7),
 		leastWork(report.RatioTarget("per process calls+errors ≤ 1.5× floor", results, oursProc, floorBoth, 1.5),
 			results, floorCounted),

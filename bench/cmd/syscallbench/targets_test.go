@@ -33,11 +33,14 @@ func TestLeastWork(t *testing.T) {
 	assert.Empty(t, got.Detail, "a floor not measured says nothing")
 }
 
-func TestTimingLeast(t *testing.T) {
+func TestLeastLoss(t *testing.T) {
+	const ratio = "%.2f× the enter+exit floor's"
 	assert.Equal(t, "unreachable: the least work it needs (the timing floor) loses 2.14× the enter+exit floor's; ",
-		timingLeast(12.2, 5.7, 2))
+		leastLoss("the timing floor", 12.2/5.7, 2, ratio))
 	assert.Equal(t, "the least work it needs (the timing floor) loses 1.82× the enter+exit floor's; ",
-		timingLeast(10.4, 5.7, 2))
-	assert.Empty(t, timingLeast(math.NaN(), 5.7, 2))
-	assert.Empty(t, timingLeast(10, 0, 2))
+		leastLoss("the timing floor", 10.4/5.7, 2, ratio))
+	assert.Equal(t, "unreachable: the least work it needs (the counting floor) loses 3.6 points beyond the exit floor; ",
+		leastLoss("the counting floor", 5.7-2.1, 2, "%.1f points beyond the exit floor"))
+	assert.Empty(t, leastLoss("the timing floor", math.NaN(), 2, ratio), "a floor not measured")
+	assert.Empty(t, leastLoss("the timing floor", math.Inf(1), 2, ratio), "an enter+exit floor that lost nothing")
 }

@@ -73,6 +73,7 @@ const (
 	oursNoHistogram = "ours: default, ablated: no histogram update"
 	bpftraceID      = "bpftrace @[args->id]"
 	bpftraceCm      = "bpftrace @[comm]"
+	bpftracePidID   = "bpftrace @[pid, args->id]"
 	syscount        = "syscount"
 	syscountP       = "syscount -P"
 	syscountL       = "syscount -L"
@@ -127,6 +128,11 @@ func variants(cfg config) []variant {
 		{name: bpftraceCm, hooks: "tp enter", floor: floorExit,
 			key:   func(loop.Result) string { return self },
 			start: startPeer(peer.Spec{Argv: []string{"bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }"}, Programs: 1, Parse: peer.ParseBpftraceMap})},
+		// What our per-process mode counts, as bpftrace would: by process
+		// and syscall.
+		{name: bpftracePidID, hooks: "tp enter", floor: floorExit,
+			key:   func(r loop.Result) string { return fmt.Sprintf("%d, %d", r.PID, syscall.SYS_GETPPID) },
+			start: startPeer(peer.Spec{Argv: []string{"bpftrace", "-e", "tracepoint:raw_syscalls:sys_enter { @[pid, args->id] = count(); }"}, Programs: 1, Parse: peer.ParseBpftraceMap})},
 		// libbpf-tools syscount loads sys_enter and sys_exit but attaches
 		// sys_enter only for -L (its bpf_link count tells).
 		{name: syscount, hooks: "tp exit", floor: floorExit, key: getppid,
