@@ -98,14 +98,9 @@ func (c *Counters) ensureFiring() error {
 	if len(silent) == 0 {
 		return nil
 	}
-	again, conclusive := silent, false
-	attempts := 0
-	for attempts < maxReattach && len(again) > 0 {
-		if err := c.reattach(again); err != nil {
-			return err
-		}
-		attempts++
-		again, conclusive = c.silentHooks()
+	again, conclusive, attempts, err := attachAgain(silent, c.reattach, c.silentHooks)
+	if err != nil {
+		return err
 	}
 	switch {
 	case len(again) == 0:
@@ -120,6 +115,22 @@ func (c *Counters) ensureFiring() error {
 			"whether it counts could not be verified", joinHooks(again), attempts+1)
 	}
 	return nil
+}
+
+// attachAgain attaches the silent hooks again until check finds none, up to
+// maxReattach times: what is still silent, whether check's statistics
+// proved it, and how many attaches it made.
+func attachAgain(silent []silentHook, reattach func([]silentHook) error,
+	check func() ([]silentHook, bool)) (again []silentHook, conclusive bool, attempts int, err error) {
+	again = silent
+	for attempts < maxReattach && len(again) > 0 {
+		if err := reattach(again); err != nil {
+			return again, false, attempts, err
+		}
+		attempts++
+		again, conclusive = check()
+	}
+	return again, conclusive, attempts, nil
 }
 
 // maxReattach is how many more attaches a silent hook gets. Once was not

@@ -3,6 +3,7 @@
 package bpf
 
 import (
+	"errors"
 	"slices"
 	"testing"
 
@@ -73,4 +74,37 @@ func testSilentHook(t *testing.T, hook Hook, bin string, spec workload.Spec) {
 			}
 		})
 	}
+}
+
+// attachAgain stops at the first attach that fires, retries the hooks
+// still silent, and gives up after three more attaches (the README's
+// figure: two were needed on the 6.12 arm64 guest).
+func TestAttachAgain(t *testing.T) {
+	exit := silentHook{tracepoint: "sys_exit"}
+	for _, c := range []struct{ firesAfter, attempts int }{{1, 1}, {2, 2}, {3, 3}, {4, 3}} {
+		var attached [][]silentHook
+		reattach := func(s []silentHook) error { attached = append(attached, s); return nil }
+		check := func() ([]silentHook, bool) {
+			if len(attached) >= c.firesAfter {
+				return nil, true
+			}
+			return []silentHook{exit}, true
+		}
+		again, conclusive, attempts, err := attachAgain([]silentHook{exit}, reattach, check)
+		require.NoError(t, err)
+		assert.True(t, conclusive)
+		assert.Equal(t, c.attempts, attempts, "fires after %d attaches", c.firesAfter)
+		assert.Len(t, attached, attempts)
+		if c.firesAfter <= c.attempts {
+			assert.Empty(t, again)
+		} else {
+			assert.Equal(t, []silentHook{exit}, again, "still silent after %d attaches", attempts)
+		}
+	}
+
+	failing := errors.New("attach refused")
+	_, _, attempts, err := attachAgain([]silentHook{exit}, func([]silentHook) error { return failing },
+		func() ([]silentHook, bool) { t.Fatal("checked after a failed attach"); return nil, false })
+	assert.ErrorIs(t, err, failing)
+	assert.Zero(t, attempts)
 }
