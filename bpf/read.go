@@ -101,13 +101,13 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		counts.callKeys = make(map[SyscallKey]struct{})
 	}
 	addCalls := func(key SyscallKey, perCPU []uint64) {
-		if timedCalls {
-			counts.callKeys[key] = struct{}{}
-		}
 		if n := sum(perCPU); n > 0 {
 			s := counts.Syscalls[key]
 			s.Calls += n
 			counts.Syscalls[key] = s
+			if timedCalls {
+				counts.callKeys[key] = struct{}{}
+			}
 		}
 	}
 	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketDurations) {

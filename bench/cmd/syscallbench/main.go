@@ -228,12 +228,17 @@ func leastWork(t report.Target, results []*report.Result, floors ...string) repo
 		least += report.Median(f.Over1) - base
 	}
 	ratio := least / base
-	what := "the least work it needs"
-	if ratio > t.Limit {
-		what = "unreachable: the least work it needs"
-	}
-	t.Detail += fmt.Sprintf("; %s (%s) is %.2f× the floor", what, strings.Join(floors, " + "), ratio)
+	t.Detail += fmt.Sprintf("; %s (%s) is %.2f× the floor", leastWorkVerdict(ratio, t.Limit), strings.Join(floors, " + "), ratio)
 	return t
+}
+
+// leastWorkVerdict names the least work a target needs, and says when what
+// it measures alone already exceeds the target's limit.
+func leastWorkVerdict(measured, limit float64) string {
+	if measured > limit {
+		return "unreachable: the least work it needs"
+	}
+	return "the least work it needs"
 }
 
 func targets(cfg config, results []*report.Result, bench map[string]map[string][]float64, steady *steadyResult, steadyWhy string) []report.Target {

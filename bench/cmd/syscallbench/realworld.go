@@ -188,11 +188,7 @@ func leastLoss(floor string, measured, limit float64, format string) string {
 	if math.IsNaN(measured) || math.IsInf(measured, 0) {
 		return ""
 	}
-	what := "the least work it needs"
-	if measured > limit {
-		what = "unreachable: the least work it needs"
-	}
-	return fmt.Sprintf("%s (%s) loses "+format+"; ", what, floor, measured)
+	return fmt.Sprintf("%s (%s) loses "+format+"; ", leastWorkVerdict(measured, limit), floor, measured)
 }
 
 // lossTarget is inconclusive when the yardstick's loss is within noise.
