@@ -92,13 +92,20 @@ SEC("tp_btf/sys_enter")
 int syscalls_enter(__u64 *ctx)
 {
 	long nr = (long)ctx[1];
-	struct task_struct *task = bpf_get_current_task_btf();
-	__u32 abi = task_abi(task, &nr);
-	bool sigreturn = is_sigreturn(nr, abi), exec = is_execve(nr, abi);
+	struct task_struct *task;
+	bool sigreturn, exec;
 	__u64 pid_tgid, start;
 	struct inflight *entry;
+	__u32 abi;
 
-	/* Untimed, every other syscall has nothing to do here. */
+	/* Untimed, every other syscall has nothing to do here: most leave on
+	 * their number, before the task is read. */
+	if (!measure_duration && !(count_calls && maybe_sigreturn_or_execve(nr)))
+		return 0;
+	task = bpf_get_current_task_btf();
+	abi = task_abi(task, &nr);
+	sigreturn = is_sigreturn(nr, abi);
+	exec = is_execve(nr, abi);
 	if (!measure_duration && !(count_calls && (sigreturn || exec)))
 		return 0;
 	pid_tgid = pid_tgid_of(task);

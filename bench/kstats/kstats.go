@@ -39,6 +39,21 @@ func PerSyscall(before, after map[uint32]Sample, calls uint64) (ns float64, ok b
 	return ns, ok
 }
 
+// PerHookRun is PerSyscall for a workload whose syscall count is unknown
+// (a server): the programs that ran at least half as often as the busiest
+// one are taken for the syscall hooks, which run once per syscall each
+// (sched_process_exit runs far less often).
+func PerHookRun(before, after map[uint32]Sample) (ns float64, ok bool) {
+	var most uint64
+	for id, a := range after {
+		most = max(most, a.RunCount-before[id].RunCount)
+	}
+	if most == 0 {
+		return 0, false
+	}
+	return PerSyscall(before, after, (most+1)/2)
+}
+
 // ProgramsOf returns the ids of the eBPF programs a process holds open:
 // how we find a peer tool's programs without trusting their names.
 func ProgramsOf(pid int) ([]uint32, error) {

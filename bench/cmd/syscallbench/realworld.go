@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/seed22255693/syscallsreceiver/bench/kstats"
 	"github.com/seed22255693/syscallsreceiver/bench/peer"
 	"github.com/seed22255693/syscallsreceiver/bench/report"
 	"github.com/seed22255693/syscallsreceiver/bench/servers"
@@ -37,7 +38,10 @@ tracepoint:raw_syscalls:sys_exit /@s[tid]/ { @[pid, args->id] = hist(nsecs - @s[
 type realResult struct {
 	workload, unit string
 	rates          map[string][]float64
-	failed         []string
+	// kernel is, per eBPF variant, the ns its syscall hooks take per
+	// syscall on this workload (one run with run-time stats on).
+	kernel map[string]float64
+	failed []string
 }
 
 // measureReal runs each real workload under each variant in turn, the
@@ -82,6 +86,7 @@ func measureReal(cfg config, all []variant) []realResult {
 				logf("[%d/%d] %s, %s: %.0f %s", round+1, cfg.rounds, w.Name(), name, rate, w.Unit())
 			}
 		}
+		res.kernel = inKernel(w, byName, &res.failed)
 		w.Stop()
 		results = append(results, res)
 	}
@@ -92,6 +97,11 @@ func runUnder(w servers.Workload, v variant, name string) (float64, error) {
 	if name == nothing {
 		return w.Run()
 	}
+	return whileAttached(v, name, func(session) (float64, error) { return w.Run() })
+}
+
+// whileAttached starts the variant, runs fn, and stops the variant.
+func whileAttached(v variant, name string, fn func(session) (float64, error)) (float64, error) {
 	if tool := toolOf(name); tool != "" {
 		if _, err := exec.LookPath(tool); err != nil {
 			return 0, fmt.Errorf("%s is not installed", tool)
@@ -102,12 +112,51 @@ func runUnder(w servers.Workload, v variant, name string) (float64, error) {
 		return 0, err
 	}
 	time.Sleep(200 * time.Millisecond) // let the attach settle
-	rate, runErr := w.Run()
+	got, runErr := fn(s)
 	_, stopErr := s.stop()
 	if runErr != nil {
 		return 0, runErr
 	}
-	return rate, stopErr
+	return got, stopErr
+}
+
+// inKernel runs the workload once more under each eBPF variant, with the
+// kernel's run-time stats on: what its syscall hooks take per syscall on
+// this workload, where caches and branch predictors are a server's, not a
+// getppid loop's. Never during the throughput rounds, since the stats add
+// a clock read to every program run.
+func inKernel(w servers.Workload, byName map[string]variant, failed *[]string) map[string]float64 {
+	out := map[string]float64{}
+	stats, err := kstats.Enable()
+	if err != nil {
+		*failed = append(*failed, "in-kernel times: "+err.Error())
+		return out
+	}
+	defer func() { _ = stats.Close() }()
+	for _, name := range realVariants {
+		if name == nothing {
+			continue
+		}
+		ns, err := whileAttached(byName[name], name, func(s session) (float64, error) {
+			ids := s.programs()
+			before := kstats.Snapshot(ids)
+			if _, err := w.Run(); err != nil {
+				return 0, err
+			}
+			ns, ok := kstats.PerHookRun(before, kstats.Snapshot(ids))
+			if !ok {
+				return 0, fmt.Errorf("none of its programs %v ran", ids)
+			}
+			return ns, nil
+		})
+		if err != nil {
+			*failed = append(*failed, fmt.Sprintf("%s, in-kernel time: %v", name, err))
+			continue
+		}
+		out[name] = ns
+		logf("%s, %s: %.0f ns per syscall in the kernel", w.Name(), name, ns)
+	}
+	return out
 }
 
 // loss is the median throughput lost against nothing attached, in percent.
@@ -120,9 +169,10 @@ func (r realResult) loss(name string) float64 {
 }
 
 func writeReal(out io.Writer, results []realResult, rounds int) {
-	fmt.Fprintf(out, "Real workloads (server on CPU 0, load generator on CPU 1; medians of %d interleaved rounds [min…max]):\n", rounds)
-	fmt.Fprintf(out, "%-40s|%-52s|%30s|%8s|%13s|%17s|\n", "workload (throughput unit)", "attached", "throughput [min…max]", "loss",
-		"÷ exit floor", "÷ enter+exit fl.")
+	fmt.Fprintf(out, "Real workloads (server on CPU 0, load generator on CPU 1; medians of %d interleaved rounds [min…max];\n", rounds)
+	fmt.Fprintln(out, "in-kernel: ns per syscall in the tool's syscall hooks, from one more run with run-time stats on):")
+	fmt.Fprintf(out, "%-40s|%-52s|%30s|%8s|%13s|%17s|%14s|\n", "workload (throughput unit)", "attached", "throughput [min…max]", "loss",
+		"÷ exit floor", "÷ enter+exit fl.", "in-kernel ns")
 	for _, r := range results {
 		for _, f := range r.failed {
 			fmt.Fprintf(out, "  %s: %s\n", r.workload, f)
@@ -149,8 +199,12 @@ func writeReal(out io.Writer, results []realResult, rounds int) {
 				lossText = fmt.Sprintf("%.1f %%", loss)
 			}
 			cell := fmt.Sprintf("%s [%s…%s]", report.Thousands(int(report.Median(rates))), report.Thousands(int(lo)), report.Thousands(int(hi)))
-			fmt.Fprintf(out, "%-40s|%-52s|%30s|%8s|%13s|%17s|\n", r.workload+" ("+r.unit+")", name, cell,
-				lossText, ratio(floorExit), ratio(floorBoth))
+			kernel := ""
+			if ns, ok := r.kernel[name]; ok {
+				kernel = fmt.Sprintf("%.0f", ns)
+			}
+			fmt.Fprintf(out, "%-40s|%-52s|%30s|%8s|%13s|%17s|%14s|\n", r.workload+" ("+r.unit+")", name, cell,
+				lossText, ratio(floorExit), ratio(floorBoth), kernel)
 		}
 	}
 }

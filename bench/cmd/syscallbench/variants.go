@@ -89,6 +89,14 @@ func oursProcs(n int) string {
 func variants(cfg config) []variant {
 	getppid := func(loop.Result) string { return "getppid" }
 	self := comm()
+	// The receiver's defaults: per process, calls, errors and durations
+	// at its finest histogram scale.
+	defaults := func(change func(*bpf.Options)) bpf.Options {
+		o := bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, DurationScale: bpf.MaxDurationScale}
+		change(&o)
+		return o
+	}
+	same := func(*bpf.Options) {}
 	vs := []variant{
 		{name: floorExit, hooks: "tp_btf exit", start: floorSession(floor.Exit)},
 		{name: floorBoth, hooks: "tp_btf enter+exit", start: floorSession(floor.EnterExit)},
@@ -105,15 +113,15 @@ func variants(cfg config) []variant {
 		{name: oursProcNoSigreturn, hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, UncountedSigreturns: true}, 0)},
 		{name: oursFull, hooks: "tp_btf enter+exit", floor: floorBoth,
-			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true}, 0)},
+			start: oursSession(defaults(same), 0)},
 		{name: oursSampled, hooks: "tp_btf enter+exit", floor: floorBoth,
-			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, DurationSampleOneIn: 16}, 0)},
+			start: oursSession(defaults(func(o *bpf.Options) { o.DurationSampleOneIn = 16 }), 0)},
 		{name: oursNoClock, hooks: "tp_btf enter+exit", floor: floorBoth,
-			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, Ablate: bpf.AblateClock}, 0)},
+			start: oursSession(defaults(func(o *bpf.Options) { o.Ablate = bpf.AblateClock }), 0)},
 		{name: oursNoBucket, hooks: "tp_btf enter+exit", floor: floorBoth,
-			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, Ablate: bpf.AblateBucket}, 0)},
+			start: oursSession(defaults(func(o *bpf.Options) { o.Ablate = bpf.AblateBucket }), 0)},
 		{name: oursNoHistogram, hooks: "tp_btf enter+exit", floor: floorBoth,
-			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, Ablate: bpf.AblateHistogram}, 0)},
+			start: oursSession(defaults(func(o *bpf.Options) { o.Ablate = bpf.AblateHistogram }), 0)},
 		{name: oursCgroup, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{GroupByCgroup: true, CountCalls: true, CountErrors: true}, 0)},
 		// Room for every exited process and the host's own: a group past
