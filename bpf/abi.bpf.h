@@ -88,20 +88,6 @@ static __always_inline bool is_execve(long nr, __u32 abi)
 #endif
 }
 
-/* Whether an entry could be a sigreturn's or an execve's under any ABI, as
- * the number arrives (x32's with its bit): a test on the number alone, so
- * that the untimed hook lets every other call go before it reads the task. */
-static __always_inline bool maybe_sigreturn_or_execve(long nr)
-{
-#if defined(__TARGET_ARCH_x86)
-	nr &= ~X32_SYSCALL_BIT;
-	return nr == 11 || nr == 15 || nr == 59 || nr == 119 || nr == 173 || nr == 322 || nr == 358 ||
-	       nr == 513 || nr == 520 || nr == 545;
-#elif defined(__TARGET_ARCH_arm64)
-	return nr == 11 || nr == 119 || nr == 139 || nr == 173 || nr == 221 || nr == 281 || nr == 387;
-#endif
-}
-
 /* Whether an exit could be an execve's under any ABI (the exit's ABI may be
  * the new one): the only untimed exits that read their entry record. */
 static __always_inline bool maybe_execve(long nr)
@@ -110,6 +96,19 @@ static __always_inline bool maybe_execve(long nr)
 	return nr == 11 || nr == 59 || nr == 322 || nr == 358 || nr == 520 || nr == 545;
 #elif defined(__TARGET_ARCH_arm64)
 	return nr == 11 || nr == 221 || nr == 281 || nr == 387;
+#endif
+}
+
+/* Whether an entry could be a sigreturn's or an execve's under any ABI, as
+ * the number arrives (x32's with its bit): a test on the number alone, so
+ * that the untimed hook lets every other call go before it reads the task. */
+static __always_inline bool maybe_sigreturn_or_execve(long nr)
+{
+#if defined(__TARGET_ARCH_x86)
+	nr &= ~X32_SYSCALL_BIT;
+	return nr == 15 || nr == 119 || nr == 173 || nr == 513 || maybe_execve(nr);
+#elif defined(__TARGET_ARCH_arm64)
+	return nr == 119 || nr == 139 || nr == 173 || maybe_execve(nr);
 #endif
 }
 

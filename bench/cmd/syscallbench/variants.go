@@ -91,12 +91,13 @@ func variants(cfg config) []variant {
 	self := comm()
 	// The receiver's defaults: per process, calls, errors and durations
 	// at its finest histogram scale.
-	defaults := func(change func(*bpf.Options)) bpf.Options {
+	defaults := func(change ...func(*bpf.Options)) bpf.Options {
 		o := bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: true, DurationScale: bpf.MaxDurationScale}
-		change(&o)
+		for _, c := range change {
+			c(&o)
+		}
 		return o
 	}
-	same := func(*bpf.Options) {}
 	vs := []variant{
 		{name: floorExit, hooks: "tp_btf exit", start: floorSession(floor.Exit)},
 		{name: floorBoth, hooks: "tp_btf enter+exit", start: floorSession(floor.EnterExit)},
@@ -113,7 +114,7 @@ func variants(cfg config) []variant {
 		{name: oursProcNoSigreturn, hooks: "tp_btf exit", floor: floorExit,
 			start: oursSession(bpf.Options{GroupByProcess: true, CountCalls: true, CountErrors: true, UncountedSigreturns: true}, 0)},
 		{name: oursFull, hooks: "tp_btf enter+exit", floor: floorBoth,
-			start: oursSession(defaults(same), 0)},
+			start: oursSession(defaults(), 0)},
 		{name: oursSampled, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(defaults(func(o *bpf.Options) { o.DurationSampleOneIn = 16 }), 0)},
 		{name: oursNoClock, hooks: "tp_btf enter+exit", floor: floorBoth,
