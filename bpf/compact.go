@@ -5,7 +5,8 @@ package bpf
 import "errors"
 
 // Where one 64-bit word can name a group, the programs count calls and
-// durations under 12-byte compact keys (compact_calls, compact_buckets):
+// durations under 12-byte compact keys (compact_calls, and compact_buckets
+// with a chunk of buckets per key):
 // the kernel hashes them in one round where the 32-byte wide keys take
 // three. The groups map keeps every group's full key, from which user
 // space computes the same ids to tell whose counts they are.
@@ -40,8 +41,8 @@ func compactKey(id uint64, word uint32) syscallsCompactKey {
 // compactCounts are the compact maps' entries, read before the groups map
 // that names their groups (see ReadCounts).
 type compactCounts struct {
-	calls   []compactEntry[uint64]
-	buckets []compactEntry[syscallsBucketDurations]
+	calls  []compactEntry[uint64]
+	chunks []compactEntry[syscallsBucketChunk]
 }
 
 type compactEntry[V any] struct {
@@ -55,8 +56,8 @@ func (c *Counters) readCompact() (*compactCounts, error) {
 		readMap(c.objs.CompactCalls, c.cpus, func(k syscallsCompactKey, v []uint64) {
 			cc.calls = append(cc.calls, compactEntry[uint64]{k, v})
 		}),
-		readMap(c.objs.CompactBuckets, c.cpus, func(k syscallsCompactKey, v []syscallsBucketDurations) {
-			cc.buckets = append(cc.buckets, compactEntry[syscallsBucketDurations]{k, v})
+		readMap(c.objs.CompactBuckets, c.cpus, func(k syscallsCompactKey, v []syscallsBucketChunk) {
+			cc.chunks = append(cc.chunks, compactEntry[syscallsBucketChunk]{k, v})
 		}),
 	)
 	return &cc, err
@@ -68,8 +69,8 @@ func (c *Counters) readCompact() (*compactCounts, error) {
 // read after the counters, so each id has its group; one without would be
 // counted as overflow, keeping sums exact.
 func (cc *compactCounts) add(c *Counters, groups []Group, addCalls func(SyscallKey, []uint64),
-	addBucket func(SyscallKey, int16, []syscallsBucketDurations)) {
-	if len(cc.calls) == 0 && len(cc.buckets) == 0 {
+	addChunk func(SyscallKey, int16, []syscallsBucketChunk)) {
+	if len(cc.calls) == 0 && len(cc.chunks) == 0 {
 		return
 	}
 	byID := make(map[uint64]Group, len(groups))
@@ -87,16 +88,17 @@ func (cc *compactCounts) add(c *Counters, groups []Group, addCalls func(SyscallK
 		addCalls(SyscallKey{Group: groupOf(e.key), Nr: nr, ABI: abi}, e.perCPU)
 	}
 	first, _ := durationBounds(int(c.opts.DurationScale))
-	for _, e := range cc.buckets {
+	for _, e := range cc.chunks {
 		nr := e.key.Word & (1<<BucketABIShift - 1)
 		abi := e.key.Word >> BucketABIShift & (1<<(BucketIndexShift-BucketABIShift) - 1)
-		bucket := int16(first + int32(e.key.Word>>BucketIndexShift) - 1)
-		addBucket(SyscallKey{Group: groupOf(e.key), Nr: nr, ABI: abi}, bucket, e.perCPU)
+		firstBucket := int16(first + int32(e.key.Word>>BucketIndexShift)*ChunkBuckets - 1)
+		addChunk(SyscallKey{Group: groupOf(e.key), Nr: nr, ABI: abi}, firstBucket, e.perCPU)
 	}
 }
 
-// compactKeys are the compact keys of the dead groups' counters, for Forget.
-func (c *Counters) compactKeys(counts *Counts, dead func(Group) bool) (calls, buckets []syscallsCompactKey) {
+// compactKeys are the compact keys of the dead groups' counters, for Forget:
+// each chunk once, whichever of its buckets were read.
+func (c *Counters) compactKeys(counts *Counts, dead func(Group) bool) (calls, chunks []syscallsCompactKey) {
 	first, _ := durationBounds(int(c.opts.DurationScale))
 	for k := range counts.Syscalls {
 		if k.Group != OverflowGroup && dead(k.Group) && c.compactCall(k.Nr) && counts.inCallMaps(k) {
@@ -107,10 +109,14 @@ func (c *Counters) compactKeys(counts *Counts, dead func(Group) bool) (calls, bu
 		if k.Group == OverflowGroup || !dead(k.Group) || !c.compactBucket(k.Nr) {
 			continue
 		}
+		seen := map[uint32]bool{}
 		for b := range bs {
-			word := k.Nr | k.ABI<<BucketABIShift | uint32(b-first+1)<<BucketIndexShift
-			buckets = append(buckets, compactKey(c.opts.compactID(k.Group), word))
+			word := k.Nr | k.ABI<<BucketABIShift | uint32(b-first+1)/ChunkBuckets<<BucketIndexShift
+			if !seen[word] {
+				seen[word] = true
+				chunks = append(chunks, compactKey(c.opts.compactID(k.Group), word))
+			}
 		}
 	}
-	return calls, buckets
+	return calls, chunks
 }

@@ -67,7 +67,7 @@ func TestCompactAndWideKeys(t *testing.T) {
 			id := c.opts.compactID(g)
 			compact := map[uint32]bool{}
 			if timed {
-				require.NoError(t, readMap(c.objs.CompactBuckets, c.cpus, func(k syscallsCompactKey, _ []syscallsBucketDurations) {
+				require.NoError(t, readMap(c.objs.CompactBuckets, c.cpus, func(k syscallsCompactKey, _ []syscallsBucketChunk) {
 					if uint64(k.IdHi)<<32|uint64(k.IdLo) == id {
 						compact[k.Word&(1<<BucketABIShift-1)] = true
 					}
@@ -105,14 +105,14 @@ func TestCompactAndWideKeys(t *testing.T) {
 			// Forget deletes keys that exist only: a batch delete stops at
 			// the first missing one and falls back to a call per key.
 			dead := func(x Group) bool { return x == g }
-			calls, buckets := c.compactKeys(counts, dead)
+			calls, chunks := c.compactKeys(counts, dead)
 			for _, k := range calls {
 				var v []uint64
 				assert.NoError(t, c.objs.CompactCalls.Lookup(&k, &v), "compact call key %+v", k)
 			}
-			for _, k := range buckets {
-				var v []syscallsBucketDurations
-				assert.NoError(t, c.objs.CompactBuckets.Lookup(&k, &v), "compact bucket key %+v", k)
+			for _, k := range chunks {
+				var v []syscallsBucketChunk
+				assert.NoError(t, c.objs.CompactBuckets.Lookup(&k, &v), "compact chunk key %+v", k)
 			}
 			require.NoError(t, c.Forget(counts, dead, nil))
 			after, err := c.ReadCounts()

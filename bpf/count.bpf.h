@@ -234,21 +234,44 @@ static __always_inline struct bucket_durations *new_bucket(void *map, void *key)
 	return lookup_or_try_init(map, key, &zero);
 }
 
+/* Adds one duration to the chunk of the group's buckets that holds bucket
+ * (the index of bucket - first_bound + 1 is masked in bounds), creating
+ * the chunk if needed. Returns false past max_groups or a full map. */
+static __always_inline bool add_to_chunk(struct group_key *g, __u32 nr, __u32 abi, __u32 index, __u64 d)
+{
+	__u32 word = nr | abi << BUCKET_ABI_SHIFT | (index / CHUNK_BUCKETS) << BUCKET_INDEX_SHIFT;
+	struct compact_key key = compact_key_of(g, word);
+	struct bucket_chunk *chunk = bpf_map_lookup_elem(&compact_buckets, &key);
+
+	if (!chunk) {
+		struct bucket_chunk zero = {};
+
+		if (!admit(g))
+			return false;
+		chunk = lookup_or_try_init(&compact_buckets, &key, &zero);
+		if (!chunk)
+			return false;
+	}
+	chunk->count[index % CHUNK_BUCKETS]++;
+	chunk->duration_ns += d;
+	if (!chunk->min_ns || d < chunk->min_ns)
+		chunk->min_ns = d;
+	if (d > chunk->max_ns)
+		chunk->max_ns = d;
+	return true;
+}
+
 /* Adds one measured duration to the group's histogram bucket, creating it
  * if needed; past max_groups or a full map, to the overflow group's. */
 static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32 abi, __u64 d)
 {
 	__s16 bucket = (ablate & ABLATE_BUCKET) ? first_bound : bucket_of(d);
-	struct bucket_durations *stats;
+	struct bucket_durations *stats = 0;
 
 	if (COMPACT && nr < (1U << BUCKET_ABI_SHIFT)) {
-		__u32 word = nr | abi << BUCKET_ABI_SHIFT |
-			     (__u32)(bucket - first_bound + 1) << BUCKET_INDEX_SHIFT;
-		struct compact_key key = compact_key_of(g, word);
-
-		stats = bpf_map_lookup_elem(&compact_buckets, &key);
-		if (!stats && admit(g))
-			stats = new_bucket(&compact_buckets, &key);
+		if (add_to_chunk(g, nr, abi, (__u32)(bucket - first_bound + 1) & (DURATION_BOUND_SLOTS - 1),
+				 d))
+			return;
 	} else {
 		struct bucket_key key = { .group = *g, .nr = nr, .abi = abi, .bucket = bucket };
 

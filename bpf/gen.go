@@ -17,7 +17,7 @@
 // zconstants.go, which every platform builds.
 package bpf
 
-//go:generate go tool bpf2go -tags linux -target amd64,arm64 -type abi -type limits -type ablation -type group_key -type syscall_key -type bucket_durations -type error_key -type overflow_error_key -type exited_task -type bucket_key -type overflow_bucket_key -type compact_key syscalls syscalls_tp_btf.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
+//go:generate go tool bpf2go -tags linux -target amd64,arm64 -type abi -type limits -type ablation -type group_key -type syscall_key -type bucket_durations -type error_key -type overflow_error_key -type exited_task -type bucket_key -type overflow_bucket_key -type compact_key -type bucket_chunk syscalls syscalls_tp_btf.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
 //go:generate go tool bpf2go -tags linux -target amd64,arm64 -no-global-types -output-stem syscalls_rawtpcore syscallsRawTPCORE syscalls_raw_tp_core.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
 //go:generate go tool bpf2go -tags linux -target amd64,arm64 -no-global-types -output-stem syscalls_rawtp syscallsRawTP syscalls_raw_tp.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu
 //go:generate go tool bpf2go -tags linux -target amd64,arm64 -no-global-types -output-stem syscalls_tracepoint syscallsTracepoint syscalls_tracepoint.bpf.c -- -O2 -g -Wall -Werror -I/usr/include/x86_64-linux-gnu -I/usr/include/aarch64-linux-gnu

@@ -120,12 +120,14 @@ struct {
 	__type(value, struct bucket_durations);
 } duration_buckets SEC(".maps");
 
+/* The same under compact keys, by chunks of CHUNK_BUCKETS buckets (see
+ * struct bucket_chunk). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1); /* sized by the loader */
 	__type(key, struct compact_key);
-	__type(value, struct bucket_durations);
+	__type(value, struct bucket_chunk);
 } compact_buckets SEC(".maps");
 
 struct {

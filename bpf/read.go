@@ -110,19 +110,10 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 			}
 		}
 	}
-	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketDurations) {
-		var b syscallsBucketDurations
-		for _, v := range perCPU {
-			if v.Count == 0 {
-				continue
-			}
-			if b.Count == 0 || v.MinNs < b.MinNs {
-				b.MinNs = v.MinNs
-			}
-			b.Count += v.Count
-			b.DurationNs += v.DurationNs
-			b.MaxNs = max(b.MaxNs, v.MaxNs)
-		}
+	// addDurations adds the durations of one bucket, or of one chunk of
+	// them, summed over CPUs: their count per bucket, and their sum, min
+	// and max to the syscall's.
+	addDurations := func(key SyscallKey, b syscallsBucketDurations, perBucket func(Buckets)) {
 		if b.Count == 0 {
 			return
 		}
@@ -139,7 +130,38 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 		if counts.Durations[key] == nil {
 			counts.Durations[key] = Buckets{}
 		}
-		counts.Durations[key][int32(bucket)] += b.Count
+		perBucket(counts.Durations[key])
+	}
+	addBucket := func(key SyscallKey, bucket int16, perCPU []syscallsBucketDurations) {
+		var b syscallsBucketDurations
+		for _, v := range perCPU {
+			if v.Count == 0 {
+				continue
+			}
+			fold(&b, v.Count, v.DurationNs, v.MinNs, v.MaxNs)
+		}
+		addDurations(key, b, func(bs Buckets) { bs[int32(bucket)] += b.Count })
+	}
+	addChunk := func(key SyscallKey, firstBucket int16, perCPU []syscallsBucketChunk) {
+		var b syscallsBucketDurations
+		var n [ChunkBuckets]uint64
+		for _, v := range perCPU {
+			var count uint64
+			for i, c := range v.Count {
+				n[i] += c
+				count += c
+			}
+			if count > 0 {
+				fold(&b, count, v.DurationNs, v.MinNs, v.MaxNs)
+			}
+		}
+		addDurations(key, b, func(bs Buckets) {
+			for i, c := range n {
+				if c > 0 {
+					bs[int32(firstBucket)+int32(i)] += c
+				}
+			}
+		})
 	}
 	addError := func(key ErrorKey, perCPU []uint64) {
 		if n := sum(perCPU); n > 0 {
@@ -180,13 +202,23 @@ func (c *Counters) ReadCounts() (*Counts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the counters: %w", err)
 	}
-	compact.add(c, counts.Groups, addCalls, addBucket)
+	compact.add(c, counts.Groups, addCalls, addChunk)
 	var dropped []uint64
 	if err := c.objs.DroppedUpdates.Lookup(uint32(0), &dropped); err != nil {
 		return nil, fmt.Errorf("reading dropped_updates: %w", err)
 	}
 	counts.Dropped = sum(dropped)
 	return counts, nil
+}
+
+// fold adds count durations of sum sumNs, between minNs and maxNs, to b.
+func fold(b *syscallsBucketDurations, count, sumNs, minNs, maxNs uint64) {
+	if b.Count == 0 || minNs < b.MinNs {
+		b.MinNs = minNs
+	}
+	b.Count += count
+	b.DurationNs += sumNs
+	b.MaxNs = max(b.MaxNs, maxNs)
 }
 
 // ExitedTasks returns the processes (and, when grouping by thread, the
@@ -226,7 +258,7 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 			}
 		}
 	}
-	compactCalls, compactBuckets := c.compactKeys(counts, dead)
+	compactCalls, compactChunks := c.compactKeys(counts, dead)
 	var groupKeys []syscallsGroupKey
 	for _, g := range counts.Groups {
 		if dead(g) {
@@ -236,7 +268,7 @@ func (c *Counters) Forget(counts *Counts, dead func(Group) bool, exitedTIDs []ui
 	err := errors.Join(
 		deleteKeys(c.objs.GroupCalls, statKeys),
 		deleteKeys(c.objs.CompactCalls, compactCalls),
-		deleteKeys(c.objs.CompactBuckets, compactBuckets),
+		deleteKeys(c.objs.CompactBuckets, compactChunks),
 		deleteKeys(c.objs.ErrorCounts, errKeys),
 		deleteKeys(c.objs.DurationBuckets, bucketKeys),
 		deleteKeys(c.objs.ExitedTasks, exitedTIDs),

@@ -30,6 +30,14 @@ const (
 	syscallsAblationABLATE_HISTOGRAM syscallsAblation = 4
 )
 
+type syscallsBucketChunk struct {
+	_          structs.HostLayout
+	DurationNs uint64
+	MinNs      uint64
+	MaxNs      uint64
+	Count      [8]uint64
+}
+
 type syscallsBucketDurations struct {
 	_          structs.HostLayout
 	Count      uint64
@@ -96,6 +104,7 @@ const (
 	syscallsLimitsCALL_ABI_SHIFT       syscallsLimits = 30
 	syscallsLimitsBUCKET_ABI_SHIFT     syscallsLimits = 20
 	syscallsLimitsBUCKET_INDEX_SHIFT   syscallsLimits = 22
+	syscallsLimitsCHUNK_BUCKETS        syscallsLimits = 8
 )
 
 type syscallsOverflowBucketKey struct {

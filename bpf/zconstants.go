@@ -33,4 +33,5 @@ const (
 	CallABIShift       = 30   // CALL_ABI_SHIFT
 	BucketABIShift     = 20   // BUCKET_ABI_SHIFT
 	BucketIndexShift   = 22   // BUCKET_INDEX_SHIFT
+	ChunkBuckets       = 8    // CHUNK_BUCKETS
 )
