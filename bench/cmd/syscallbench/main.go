@@ -232,6 +232,20 @@ func leastWork(t report.Target, results []*report.Result, floors ...string) repo
 	return t
 }
 
+// againstPeer adds to a target on a peer what the floor of the least work
+// it needs costs against that same peer: an empty program on one hook (any
+// counter runs one per syscall) or the timing floor (any duration needs
+// two clock reads). When that alone exceeds the limit, the detail says so.
+func againstPeer(t report.Target, results []*report.Result, peer, floor string) report.Target {
+	p, f := report.Find(results, peer), report.Find(results, floor)
+	if p == nil || f == nil || len(p.Over1) == 0 || len(f.Over1) == 0 || math.IsNaN(t.Measured) {
+		return t
+	}
+	ratio := report.Median(f.Over1) / report.Median(p.Over1)
+	t.Detail += fmt.Sprintf("; %s (%s) is %.2f× %s", leastWorkVerdict(ratio, t.Limit), floor, ratio, peer)
+	return t
+}
+
 // leastWorkVerdict names the least work a target needs, and says when what
 // it measures alone already exceeds the target's limit.
 func leastWorkVerdict(measured, limit float64) string {
@@ -244,10 +258,14 @@ func leastWorkVerdict(measured, limit float64) string {
 func targets(cfg config, results []*report.Result, bench map[string]map[string][]float64, steady *steadyResult, steadyWhy string) []report.Target {
 	ts := []report.Target{
 		report.RatioTarget("system-wide calls ≤ 1.25× floor", results, oursSystem, floorBoth, 1.25),
-		report.RatioTarget("system-wide calls ≤ 0.5× bpftrace by id", results, oursSystem, bpftraceID, 0.5),
-		report.RatioTarget("per process calls+errors ≤ 0.6× syscount -P", results, oursProc, syscountP, 0.6),
-		report.RatioTarget("per process calls+errors ≤ 0.6× bpftrace @[pid, id] = count()", results, oursProc, bpftracePidID, 0.6),
-		report.RatioTarget("full (duration histogram) ≤ 0.7× syscount -L", results, oursFull, syscountL, 0.7),
+		againstPeer(report.RatioTarget("system-wide calls ≤ 0.5× bpftrace by id", results, oursSystem, bpftraceID, 0.5),
+			results, bpftraceID, floorExit),
+		againstPeer(report.RatioTarget("per process calls+errors ≤ 0.6× syscount -P", results, oursProc, syscountP, 0.6),
+			results, syscountP, floorExit),
+		againstPeer(report.RatioTarget("per process calls+errors ≤ 0.6× bpftrace @[pid, id] = count()", results, oursProc, bpftracePidID, 0.6),
+			results, bpftracePidID, floorExit),
+		againstPeer(report.RatioTarget("full (duration histogram) ≤ 0.7× syscount -L", results, oursFull, syscountL, 0.7),
+			results, syscountL, floorTimed),
 		leastWork(report.RatioTarget("per process calls+errors ≤ 1.5× floor", results, oursProc, floorBoth, 1.5),
 			results, floorCounted),
 		leastWork(report.RatioTarget("default (duration histogram) ≤ 2.5× enter+exit floor", results, oursFull, floorBoth, 2.5),

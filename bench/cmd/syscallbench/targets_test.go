@@ -33,6 +33,24 @@ func TestLeastWork(t *testing.T) {
 	assert.Empty(t, got.Detail, "a floor not measured says nothing")
 }
 
+func TestAgainstPeer(t *testing.T) {
+	results := []*report.Result{
+		{Name: floorExit, Over1: []float64{40, 42, 44}},
+		{Name: bpftraceID, Over1: []float64{60, 60, 60}},
+	}
+	// An empty program alone: 42 / 60 = 0.70× the peer.
+	target := report.Target{Goal: "x", Measured: 0.9, Limit: 0.5}
+	got := againstPeer(target, results, bpftraceID, floorExit)
+	assert.Equal(t, "; unreachable: the least work it needs ("+floorExit+") is 0.70× "+bpftraceID, got.Detail)
+
+	target.Limit = 0.75
+	got = againstPeer(target, results, bpftraceID, floorExit)
+	assert.Equal(t, "; the least work it needs ("+floorExit+") is 0.70× "+bpftraceID, got.Detail)
+
+	got = againstPeer(target, results, syscountP, floorExit)
+	assert.Empty(t, got.Detail, "a peer not measured says nothing")
+}
+
 func TestLeastLoss(t *testing.T) {
 	const ratio = "%.2f× the enter+exit floor's"
 	assert.Equal(t, "unreachable: the least work it needs (the timing floor) loses 2.14× the enter+exit floor's; ",
