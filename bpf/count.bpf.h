@@ -252,12 +252,15 @@ static __always_inline bool add_to_chunk(struct group_key *g, __u32 nr, __u32 ab
 		if (!chunk)
 			return false;
 	}
-	chunk->count[index % CHUNK_BUCKETS]++;
+	/* The count last, and first in the value: a snapshot, which copies
+	 * the value in address order, sees the sum, min and max of every call
+	 * it counts (x86 keeps stores in order; elsewhere, nearly always). */
 	chunk->duration_ns += d;
 	if (!chunk->min_ns || d < chunk->min_ns)
 		chunk->min_ns = d;
 	if (d > chunk->max_ns)
 		chunk->max_ns = d;
+	chunk->count[index % CHUNK_BUCKETS]++;
 	return true;
 }
 

@@ -111,6 +111,10 @@ func sizeMaps(spec *ebpf.CollectionSpec, opts Options, hook hookSpec) {
 		maxEntries(syscallsMapDurationBuckets, 1)
 		maxEntries(syscallsMapCompactBuckets, 1)
 		maxEntries(syscallsMapOverflowBuckets, 1)
+	case opts.compact():
+		// A chunk holds 8 buckets: room for 128 per group on average,
+		// in about the memory of 32 single buckets.
+		maxEntries(buckets, min(opts.MaxGroups*16, 1<<17))
 	case opts.grouped():
 		maxEntries(buckets, min(opts.MaxGroups*32, 1<<18))
 	default:

@@ -104,10 +104,10 @@ struct bucket_durations {
  * little time as 16 at half the memory. The sum, min and max are the
  * chunk's, which user space folds into the syscall's. */
 struct bucket_chunk {
+	__u64 count[CHUNK_BUCKETS]; /* first: see add_to_chunk */
 	__u64 duration_ns;
 	__u64 min_ns;
 	__u64 max_ns;
-	__u64 count[CHUNK_BUCKETS];
 };
 
 struct bucket_key {

@@ -32,10 +32,10 @@ const (
 
 type syscallsBucketChunk struct {
 	_          structs.HostLayout
+	Count      [8]uint64
 	DurationNs uint64
 	MinNs      uint64
 	MaxNs      uint64
-	Count      [8]uint64
 }
 
 type syscallsBucketDurations struct {
