@@ -215,14 +215,20 @@ static __always_inline void count_error(struct group_key *g, __u32 nr, __u32 abi
 		increment(&overflow_errors, &okey);
 }
 
+/* Adds duration d to a sum, min (0: none yet) and max of durations. */
+static __always_inline void add_to_sums(__u64 *sum, __u64 *min, __u64 *max, __u64 d)
+{
+	*sum += d;
+	if (!*min || d < *min)
+		*min = d;
+	if (d > *max)
+		*max = d;
+}
+
 static __always_inline void add_duration(struct bucket_durations *stats, __u64 d)
 {
 	stats->count++;
-	stats->duration_ns += d;
-	if (!stats->min_ns || d < stats->min_ns)
-		stats->min_ns = d;
-	if (d > stats->max_ns)
-		stats->max_ns = d;
+	add_to_sums(&stats->duration_ns, &stats->min_ns, &stats->max_ns, d);
 }
 
 /* Creates the key's bucket in map (on a miss only: its zero value is 32
@@ -255,11 +261,7 @@ static __always_inline bool add_to_chunk(struct group_key *g, __u32 nr, __u32 ab
 	/* The count last, and first in the value: a snapshot, which copies
 	 * the value in address order, sees the sum, min and max of every call
 	 * it counts (x86 keeps stores in order; elsewhere, nearly always). */
-	chunk->duration_ns += d;
-	if (!chunk->min_ns || d < chunk->min_ns)
-		chunk->min_ns = d;
-	if (d > chunk->max_ns)
-		chunk->max_ns = d;
+	add_to_sums(&chunk->duration_ns, &chunk->min_ns, &chunk->max_ns, d);
 	chunk->count[index % CHUNK_BUCKETS]++;
 	return true;
 }
