@@ -3,7 +3,6 @@
 package syscallsreceiver
 
 import (
-	"cmp"
 	"slices"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -16,18 +15,6 @@ import (
 	"github.com/seed22255693/syscallsreceiver/receiver/syscallsreceiver/internal/metadata"
 )
 
-// syscallEntry and errorEntry are counters taken out of the snapshot's
-// maps to be sorted, with their values so that they are not looked up again.
-type syscallEntry struct {
-	key    bpf.SyscallKey
-	totals bpf.SyscallTotals
-}
-
-type errorEntry struct {
-	key   bpf.ErrorKey
-	count uint64
-}
-
 // emitter turns snapshots of the counters into metrics, as the config
 // asks: which metrics and attributes, names from which table, and since
 // when the counts run.
@@ -36,6 +23,7 @@ type emitter struct {
 	names *sysnames.Table
 	start pcommon.Timestamp // every point's start: when counting began
 	mb    *metadata.MetricsBuilder
+	orderer
 }
 
 func newEmitter(cfg *Config, settings receiver.Settings, names *sysnames.Table, start pcommon.Timestamp) *emitter {
@@ -50,37 +38,7 @@ func newEmitter(cfg *Config, settings receiver.Settings, names *sysnames.Table, 
 // each resource: scope, and the resource attribute filters
 // (metrics_include, metrics_exclude).
 func (s *emitter) emit(counts *bpf.Counts, infos map[bpf.Group]engine.GroupInfo, now pcommon.Timestamp) pmetric.Metrics {
-	// Sorted by group, then syscall (then errno): each group's points
-	// are a run in each slice.
-	syscalls := make([]syscallEntry, 0, len(counts.Syscalls))
-	for k, st := range counts.Syscalls {
-		syscalls = append(syscalls, syscallEntry{k, st})
-	}
-	slices.SortFunc(syscalls, func(a, b syscallEntry) int {
-		if c := compareGroups(a.key.Group, b.key.Group); c != 0 {
-			return c
-		}
-		if a.key.ABI != b.key.ABI {
-			return ascending(a.key.ABI < b.key.ABI)
-		}
-		return cmp.Compare(a.key.Nr, b.key.Nr)
-	})
-	errs := make([]errorEntry, 0, len(counts.Errors))
-	for k, n := range counts.Errors {
-		errs = append(errs, errorEntry{k, n})
-	}
-	slices.SortFunc(errs, func(a, b errorEntry) int {
-		if c := compareGroups(a.key.Group, b.key.Group); c != 0 {
-			return c
-		}
-		if a.key.ABI != b.key.ABI {
-			return ascending(a.key.ABI < b.key.ABI)
-		}
-		if a.key.Nr != b.key.Nr {
-			return ascending(a.key.Nr < b.key.Nr)
-		}
-		return cmp.Compare(a.key.Errno, b.key.Errno)
-	})
+	syscalls, errs := s.order(counts)
 
 	callsCfg, errorsCfg := s.cfg.Metrics.SyscallCalls, s.cfg.Metrics.SyscallErrors
 	e := &resourceEmitter{s: s, counts: counts, now: now,

@@ -1,0 +1,67 @@
+//go:build linux && (amd64 || arm64)
+
+package syscallsreceiver
+
+import (
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/seed22255693/syscallsreceiver/bpf"
+)
+
+// The counting sort must give the order a plain sort of the whole keys
+// gives: resources are written group by group from it, so an entry out of
+// its run would split a group into two resources.
+func TestOrderIsAFullSort(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var o orderer
+	for round := range 20 {
+		counts := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{}, Errors: map[bpf.ErrorKey]uint64{}}
+		groups := []bpf.Group{{}, bpf.OverflowGroup}
+		for range rng.IntN(50) {
+			// Few distinct values, so that groups differ in one field only.
+			groups = append(groups, bpf.Group{TGID: rng.Uint32N(4), TID: rng.Uint32N(3),
+				CgroupID: rng.Uint64N(3), StartNs: rng.Uint64N(3)})
+		}
+		for range rng.IntN(400) {
+			g := groups[rng.IntN(len(groups))]
+			nr, abi := rng.Uint32N(20), rng.Uint32N(3)
+			counts.Syscalls[bpf.SyscallKey{Group: g, Nr: nr, ABI: abi}] = bpf.SyscallTotals{Calls: uint64(round)}
+			counts.Errors[bpf.ErrorKey{Group: g, Nr: nr, ABI: abi, Errno: rng.Uint32N(5)}] = 1
+		}
+
+		syscalls, errs := o.order(counts)
+
+		var wantSyscalls []bpf.SyscallKey
+		for k := range counts.Syscalls {
+			wantSyscalls = append(wantSyscalls, k)
+		}
+		slices.SortFunc(wantSyscalls, func(a, b bpf.SyscallKey) int {
+			return cmp.Or(compareGroups(a.Group, b.Group), cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr))
+		})
+		var wantErrs []bpf.ErrorKey
+		for k := range counts.Errors {
+			wantErrs = append(wantErrs, k)
+		}
+		slices.SortFunc(wantErrs, func(a, b bpf.ErrorKey) int {
+			return cmp.Or(compareGroups(a.Group, b.Group), cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr),
+				cmp.Compare(a.Errno, b.Errno))
+		})
+		gotSyscalls := make([]bpf.SyscallKey, 0, len(syscalls))
+		for _, e := range syscalls {
+			require.Equal(t, counts.Syscalls[e.key], e.totals)
+			gotSyscalls = append(gotSyscalls, e.key)
+		}
+		gotErrs := make([]bpf.ErrorKey, 0, len(errs))
+		for _, e := range errs {
+			require.Equal(t, counts.Errors[e.key], e.count)
+			gotErrs = append(gotErrs, e.key)
+		}
+		require.Equal(t, wantSyscalls, gotSyscalls, "round %d", round)
+		require.Equal(t, wantErrs, gotErrs, "round %d", round)
+	}
+}
