@@ -26,9 +26,12 @@ type errorEntry struct {
 // counters are a run in each slice. It sorts the few groups, then places
 // each counter in its group's run (a counting sort) and sorts only within
 // runs: sorting all counters by whole keys took a sixth of a scrape of
-// 10,000 series. Its buffers are reused from one scrape to the next.
+// 10,000 series. Its buffers are reused from one scrape to the next, and
+// dropped once they are 4 times what a scrape needs, so that a burst of
+// series does not keep its memory.
 type orderer struct {
 	seen     map[bpf.Group]int // each group's index in groups
+	seenPeak int               // the most groups seen holds since it was made
 	groups   []bpf.Group       // in the order first seen
 	byGroup  []int             // indices of groups, sorted by group
 	rank     []int             // rank[i]: groups[i]'s place in byGroup
@@ -42,7 +45,7 @@ type orderer struct {
 // until the next call.
 func (o *orderer) order(counts *bpf.Counts) ([]syscallEntry, []errorEntry) {
 	if o.seen == nil {
-		o.seen = map[bpf.Group]int{}
+		o.seen, o.seenPeak = map[bpf.Group]int{}, 0
 	}
 	clear(o.seen)
 	o.groups = o.groups[:0]
@@ -84,7 +87,30 @@ func (o *orderer) order(counts *bpf.Counts) ([]syscallEntry, []errorEntry) {
 			return cmp.Compare(a.key.Errno, b.key.Errno)
 		})
 	}
+	o.shrink()
 	return syscalls, errs
+}
+
+// shrink drops the buffers (the next scrape makes new ones at its size)
+// that hold over 4 times what this scrape used: a Go map never shrinks.
+func (o *orderer) shrink() {
+	o.seenPeak = max(o.seenPeak, len(o.groups))
+	if o.seenPeak > 4*len(o.groups)+64 {
+		o.seen = nil
+	}
+	o.groups, o.byGroup, o.rank = fit(o.groups), fit(o.byGroup), fit(o.rank)
+	o.starts = fit(o.starts)
+	for i := range 2 {
+		o.seenAs[i], o.syscalls[i], o.errs[i] = fit(o.seenAs[i]), fit(o.syscalls[i]), fit(o.errs[i])
+	}
+}
+
+// fit returns s, or nil if its capacity is over 4 times its length.
+func fit[E any](s []E) []E {
+	if cap(s) > 4*len(s)+256 {
+		return nil
+	}
+	return s
 }
 
 // see returns g's index in groups, adding it the first time.

@@ -65,3 +65,39 @@ func TestOrderIsAFullSort(t *testing.T) {
 		require.Equal(t, wantErrs, gotErrs, "round %d", round)
 	}
 }
+
+// A burst of series must not keep its memory once it is over, and the
+// buffers made anew still order correctly.
+func TestOrderDropsTheBuffersOfABurst(t *testing.T) {
+	snapshot := func(groups, syscalls int) *bpf.Counts {
+		counts := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{}, Errors: map[bpf.ErrorKey]uint64{}}
+		for g := range groups {
+			for nr := range syscalls {
+				counts.Syscalls[bpf.SyscallKey{Group: bpf.Group{TGID: uint32(g + 1)}, Nr: uint32(nr)}] = bpf.SyscallTotals{Calls: 1}
+			}
+		}
+		return counts
+	}
+	var o orderer
+	syscalls, _ := o.order(snapshot(2000, 10))
+	require.Len(t, syscalls, 20_000)
+	require.GreaterOrEqual(t, cap(o.syscalls[0]), 20_000, "a steady size keeps its buffers")
+
+	syscalls, _ = o.order(snapshot(3, 2))
+	require.Len(t, syscalls, 6)
+	require.Less(t, cap(o.syscalls[0])+cap(o.syscalls[1])+cap(o.seenAs[0]), 1000)
+	require.Nil(t, o.seen, "the map of 2,000 groups is dropped")
+
+	syscalls, _ = o.order(snapshot(3, 2))
+	want := []bpf.SyscallKey{}
+	for g := range 3 {
+		for nr := range 2 {
+			want = append(want, bpf.SyscallKey{Group: bpf.Group{TGID: uint32(g + 1)}, Nr: uint32(nr)})
+		}
+	}
+	got := []bpf.SyscallKey{}
+	for _, e := range syscalls {
+		got = append(got, e.key)
+	}
+	require.Equal(t, want, got)
+}
