@@ -25,24 +25,24 @@ type errorEntry struct {
 // written: by group, then ABI and syscall (then errno), so that each group's
 // counters are a run in each slice. It sorts the few groups, then places
 // each counter in its group's run (a counting sort) and sorts only within
-// runs: sorting all counters by whole keys took a sixth of a scrape of
+// runs (per thread, with many one-counter groups, it gains less): sorting all counters by whole keys took a sixth of a scrape of
 // 10,000 series. Its buffers are reused from one scrape to the next, and
-// dropped once they are 4 times what a scrape needs, so that a burst of
+// dropped once they are over 4 times (plus some slack) what a scrape needs, so that a burst of
 // series does not keep its memory.
 type orderer struct {
 	seen     map[bpf.Group]int // each group's index in groups
-	seenPeak int               // the most groups seen holds since it was made
+	seenPeak int               // the most entries seen has held since it was made (a cleared map keeps its size)
 	groups   []bpf.Group       // in the order first seen
 	byGroup  []int             // indices of groups, sorted by group
 	rank     []int             // rank[i]: groups[i]'s place in byGroup
-	starts   []int
-	seenAs   [2][]int // each counter's index in groups, in taken order
+	starts   []int             // where each group's run begins, then place's next free slot of each
+	seenAs   [2][]int          // each counter's index in groups, in taken order
 	syscalls [2][]syscallEntry
 	errs     [2][]errorEntry
 }
 
 // order returns the snapshot's counters in order; the slices are valid
-// until the next call.
+// until the next call. Not safe for concurrent use (nor is the emitter).
 func (o *orderer) order(counts *bpf.Counts) ([]syscallEntry, []errorEntry) {
 	if o.seen == nil {
 		o.seen, o.seenPeak = map[bpf.Group]int{}, 0
@@ -92,7 +92,7 @@ func (o *orderer) order(counts *bpf.Counts) ([]syscallEntry, []errorEntry) {
 }
 
 // shrink drops the buffers (the next scrape makes new ones at its size)
-// that hold over 4 times what this scrape used: a Go map never shrinks.
+// that hold over 4 times (plus some slack) what this scrape used: a Go map never shrinks.
 func (o *orderer) shrink() {
 	o.seenPeak = max(o.seenPeak, len(o.groups))
 	if o.seenPeak > 4*len(o.groups)+64 {

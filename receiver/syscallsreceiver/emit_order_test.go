@@ -23,7 +23,7 @@ func TestOrderIsAFullSort(t *testing.T) {
 		counts := &bpf.Counts{Syscalls: map[bpf.SyscallKey]bpf.SyscallTotals{}, Errors: map[bpf.ErrorKey]uint64{}}
 		groups := []bpf.Group{{}, bpf.OverflowGroup}
 		for range rng.IntN(50) {
-			// Few distinct values, so that groups differ in one field only.
+			// Few distinct values, so that groups often differ in one field only.
 			groups = append(groups, bpf.Group{TGID: rng.Uint32N(4), TID: rng.Uint32N(3),
 				CgroupID: rng.Uint64N(3), StartNs: rng.Uint64N(3)})
 		}
@@ -33,17 +33,28 @@ func TestOrderIsAFullSort(t *testing.T) {
 			counts.Syscalls[bpf.SyscallKey{Group: g, Nr: nr, ABI: abi}] = bpf.SyscallTotals{Calls: uint64(round)}
 			counts.Errors[bpf.ErrorKey{Group: g, Nr: nr, ABI: abi, Errno: rng.Uint32N(5)}] = 1
 		}
+		// Groups with errors only, and rounds with no errors at all.
+		for range rng.IntN(5) {
+			g := bpf.Group{TGID: 100 + rng.Uint32N(4), StartNs: rng.Uint64N(2)}
+			counts.Errors[bpf.ErrorKey{Group: g, Nr: rng.Uint32N(20), Errno: 1}] = 2
+		}
+		if round%5 == 4 {
+			counts.Errors = nil
+		}
+		if round%7 == 6 {
+			counts.Syscalls = nil // and a shrink of every buffer before the next round
+		}
 
 		syscalls, errs := o.order(counts)
 
-		var wantSyscalls []bpf.SyscallKey
+		wantSyscalls := []bpf.SyscallKey{}
 		for k := range counts.Syscalls {
 			wantSyscalls = append(wantSyscalls, k)
 		}
 		slices.SortFunc(wantSyscalls, func(a, b bpf.SyscallKey) int {
 			return cmp.Or(compareGroups(a.Group, b.Group), cmp.Compare(a.ABI, b.ABI), cmp.Compare(a.Nr, b.Nr))
 		})
-		var wantErrs []bpf.ErrorKey
+		wantErrs := []bpf.ErrorKey{}
 		for k := range counts.Errors {
 			wantErrs = append(wantErrs, k)
 		}
