@@ -23,19 +23,20 @@ type errorEntry struct {
 
 // orderer puts a snapshot's counters in the order resources and points are
 // written: by group, then ABI and syscall (then errno), so that each group's
-// counters are a run in each slice. It sorts the few groups, then places
-// each counter in its group's run (a counting sort) and sorts only within
-// runs (per thread, with many one-counter groups, it gains less): sorting all counters by whole keys took a sixth of a scrape of
-// 10,000 series. Its buffers are reused from one scrape to the next, and
-// dropped once they are over 4 times (plus some slack) what a scrape needs, so that a burst of
+// counters are a run in each slice. It sorts the groups, then places each
+// counter in its group's run (a counting sort) and sorts only within runs:
+// sorting all counters by whole keys took a sixth of a scrape of 10,000
+// series (per thread, with many one-counter groups, it gains less). Its
+// buffers are reused from one scrape to the next, and dropped once they are
+// over 4 times (plus some slack) what a scrape needs, so that a burst of
 // series does not keep its memory.
 type orderer struct {
 	seen     map[bpf.Group]int // each group's index in groups
-	seenPeak int               // the most entries seen has held since it was made (a cleared map keeps its size)
+	seenPeak int               // most entries seen has held (a cleared map keeps its size)
 	groups   []bpf.Group       // in the order first seen
 	byGroup  []int             // indices of groups, sorted by group
 	rank     []int             // rank[i]: groups[i]'s place in byGroup
-	starts   []int             // where each group's run begins, then place's next free slot of each
+	starts   []int             // where each group's run begins, then place's next slot in each
 	seenAs   [2][]int          // each counter's index in groups, in taken order
 	syscalls [2][]syscallEntry
 	errs     [2][]errorEntry
@@ -92,7 +93,8 @@ func (o *orderer) order(counts *bpf.Counts) ([]syscallEntry, []errorEntry) {
 }
 
 // shrink drops the buffers (the next scrape makes new ones at its size)
-// that hold over 4 times (plus some slack) what this scrape used: a Go map never shrinks.
+// that hold over 4 times (plus some slack) what this scrape used: a Go map
+// never shrinks.
 func (o *orderer) shrink() {
 	o.seenPeak = max(o.seenPeak, len(o.groups))
 	if o.seenPeak > 4*len(o.groups)+64 {
