@@ -21,8 +21,16 @@ struct thread_info {
 	__u32 status;
 } __attribute__((preserve_access_index));
 
+struct sigpending {
+	struct {
+		unsigned long sig[1];
+	} signal;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
 	struct thread_info thread_info;
+	unsigned int ptrace;
+	struct sigpending pending;
 	int pid;
 	int tgid;
 	__u64 start_boottime;
@@ -75,6 +83,16 @@ static __always_inline __u32 task_abi(struct task_struct *task, long *nr)
 		return ABI_COMPAT;
 #endif
 	return native_abi(nr);
+}
+
+/* Whether a traced task returning -ENOSYS never ran its call: killed as it
+ * entered (SIGKILL pending after, or instead of, its ptrace entry stop),
+ * the kernel skipped the call and still runs sys_exit, with the call's
+ * number. No hook saw it enter, strace cannot show it: not a call. */
+static __always_inline bool skipped_as_killed(struct task_struct *task, long ret)
+{
+	return ret == -38 /* ENOSYS */ && (task->ptrace & 1 /* PT_PTRACED */) &&
+	       (task->pending.signal.sig[0] & (1UL << (9 /* SIGKILL */ - 1)));
 }
 
 /* The syscall each thread is in; task storage is freed with the task and
@@ -147,6 +165,9 @@ int syscalls_exit(__u64 *ctx)
 	/* None recorded: the syscall entered before we attached. */
 	if (measure_duration || (count_calls && exec))
 		start = take_entry(bpf_task_storage_get(&inflight_syscalls, task, 0, 0), &nr, &abi, exec);
+	/* A timed call entered: it ran. */
+	if (!start && skipped_as_killed(task, ret))
+		return 0;
 	if ((exec && !selected(pid_tgid, nr, abi)) || (ret == 0 && is_fork(nr, abi)))
 		return 0;
 	count_return(pid_tgid, task, nr, abi, ret, start, count_calls);

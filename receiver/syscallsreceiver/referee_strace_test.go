@@ -82,16 +82,19 @@ func sumErrno(c *refCounts, errno string) (n int64) {
 // once, on every hook, and requires the same calls and errors per process
 // and per syscall, but for the documented differences:
 //   - a call whose thread died in it (strace: "= ?") never returned to user
-//     space; strace cannot see its end, the kernel still runs sys_exit:
-//     we count it with what it returned there (a restart code such as
-//     ERESTARTSYS, its own error, or ENOSYS when strace's own entry stop
-//     skipped it; then hooks that count at sys_enter miss the call);
+//     space; strace cannot see its end, the kernel still runs sys_exit: we
+//     count it with what it returned there (a restart code such as
+//     ERESTARTSYS, or its own error), or not at all if the thread was
+//     killed at its entry stop, which skips the call (each such call one
+//     or the other);
+//   - a traced thread killed as it enters a call (strace shows nothing, or
+//     "???()") never runs it; tp_btf counts nothing of it, the hooks that
+//     count at sys_enter (raw_tracepoint, tracepoint) its -ENOSYS at
+//     sys_exit;
 //   - strace counts the value rt_sigreturn restores (an interrupted call's
 //     -EINTR) as rt_sigreturn's error; rt_sigreturn did not fail;
-//   - hooks that count at sys_enter (raw_tracepoint, tracepoint) never see
-//     a call that seccomp denied: its error is counted, the call is not;
-//     nor one that strace's own entry stop skipped as its thread was
-//     killed: its -ENOSYS at sys_exit is counted, strace prints nothing;
+//   - hooks that count at sys_enter never see a call that seccomp denied:
+//     its error is counted, the call is not;
 //   - the tracepoint hook cannot tell 32-bit processes' calls apart.
 func TestStraceReferee(t *testing.T) {
 	kerneltest.Require(t)
@@ -164,55 +167,68 @@ func diedNote(died map[string]int64) string {
 func compareWithStrace(hook bpf.Hook, got, want *refCounts, died map[string]int64, denied string) []string {
 	var diffs []string
 	atEntry := hook != bpf.HookTPBTF
+	// Per syscall, the calls strace shows as "= ?" that we do not count
+	// or count with one more error than strace's: each can be one or
+	// the other, not both.
+	spent := map[string]int64{}
 	for _, k := range union(got.calls, want.calls) {
 		g, w := got.calls[k], want.calls[k]
 		if atEntry && k.name == denied {
 			w -= want.errors[k.name+" EPERM"]
 		}
-		if g == w || (atEntry && g < w && g >= w-died[k.name]) {
-			continue
+		if g < w {
+			spent[k.name] += w - g
+		} else if g != w {
+			diffs = append(diffs, fmt.Sprintf("calls %s/%s: ours %d, strace %d", k.name, k.abi, g, w))
 		}
-		diffs = append(diffs, fmt.Sprintf("calls %s/%s: ours %d, strace %d", k.name, k.abi, g, w))
 	}
-	extra := map[string]int64{} // per syscall: our errors strace shows as "= ?"
 	for _, k := range union(got.errors, want.errors) {
 		name, _, _ := strings.Cut(k, " ")
 		g, w := got.errors[k], want.errors[k]
 		if name == "rt_sigreturn" || name == "sigreturn" {
 			w = 0
 		}
-		// A thread killed while strace holds it at its syscall-entry stop
-		// never runs the call: ptrace skips it (no sys_enter, so hooks
-		// that count at entry have no call) and the kernel still runs
-		// sys_exit with -ENOSYS, which we count; strace, gone with the
-		// thread, prints nothing.
+		// A traced thread killed as it enters a call never runs it
+		// (ptrace skips it); the kernel still runs sys_exit, with the
+		// call's number and -ENOSYS. tp_btf reads the task there and
+		// counts nothing; the other hooks cannot, and count the error.
 		if atEntry && strings.HasSuffix(k, " ENOSYS") && g > w {
 			continue
 		}
 		if g > w {
-			extra[name] += g - w
-			continue
-		}
-		if g != w {
+			spent[name] += g - w
+		} else if g != w {
 			diffs = append(diffs, fmt.Sprintf("errors %s: ours %d, strace %d", k, g, w))
 		}
 	}
-	for name, n := range extra {
+	for name, n := range spent {
 		if n > died[name] {
-			byErrno := func(c *refCounts) map[string]int64 {
-				m := map[string]int64{}
-				for k, v := range c.errors {
-					if strings.HasPrefix(k, name+" ") {
-						m[k] = v
-					}
-				}
-				return m
-			}
-			diffs = append(diffs, fmt.Sprintf("errors of %s: %d more than strace's, but strace saw only %d die (ours %v, strace %v)",
-				name, n, died[name], byErrno(got), byErrno(want)))
+			diffs = append(diffs, fmt.Sprintf("%s: %d calls fewer or errors more than strace's, but strace saw only %d die in it (calls ours %d, strace %d; errors ours %v, strace %v)",
+				name, n, died[name], callsOf(got, name), callsOf(want, name), errorsOf(got, name), errorsOf(want, name)))
 		}
 	}
 	return diffs
+}
+
+// callsOf returns c's calls of the syscall name, over its ABIs.
+func callsOf(c *refCounts, name string) (n int64) {
+	for k, v := range c.calls {
+		if k.name == name {
+			n += v
+		}
+	}
+	return n
+}
+
+// errorsOf returns c's errors of the syscall name, by "name errno".
+func errorsOf(c *refCounts, name string) map[string]int64 {
+	m := map[string]int64{}
+	for k, v := range c.errors {
+		if strings.HasPrefix(k, name+" ") {
+			m[k] = v
+		}
+	}
+	return m
 }
 
 func union[K comparable, V any](a, b map[K]V) []K {

@@ -58,6 +58,8 @@ build() {
 	${cc64[$arch]} -static -O2 -o "$root/tests/bin/signals64" bpf/testdata/signals.c
 	# shellcheck disable=SC2086
 	${cc32[$arch]} -static -O2 -o "$root/tests/bin/signals32" bpf/testdata/signals.c
+	# shellcheck disable=SC2086
+	${cc64[$arch]} -static -O2 -o "$root/tests/bin/killed_at_entry" bpf/testdata/killed_at_entry.c
 	if [[ $arch == amd64 ]]; then # TestI386SyscallNames
 		gcc -m32 -static -O2 -o "$root/tests/bin/getppid32" receiver/syscallsreceiver/testdata/i386/getppid32.c
 	fi

@@ -1,0 +1,87 @@
+//go:build linux && (amd64 || arm64)
+
+package bpf
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/unix"
+
+	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
+	"github.com/seed22255693/syscallsreceiver/internal/workload"
+)
+
+// killedAtEntryBinary builds testdata/killed_at_entry.c (or takes the one
+// test/kernels built).
+func killedAtEntryBinary(t *testing.T) string {
+	t.Helper()
+	if prebuilt, err := workload.Prebuilt("killed_at_entry"); prebuilt != "" || err != nil {
+		require.NoError(t, err)
+		return prebuilt
+	}
+	bin := filepath.Join(t.TempDir(), "killed_at_entry")
+	out, err := exec.Command("gcc", "-O2", "-o", bin, "testdata/killed_at_entry.c").CombinedOutput()
+	require.NoError(t, err, "building testdata/killed_at_entry.c needs gcc: %s", out)
+	return bin
+}
+
+// TestTracedTaskKilledAtEntry holds what a traced thread killed as it
+// enters a call leaves: nothing. The kernel skips that call and still runs
+// sys_exit with its number and -ENOSYS; under strace it happens to threads
+// that another thread's exit_group kills (a Go program's, one run in a
+// few). Killed at the exit stop instead, the call ran: one call, no error.
+func TestTracedTaskKilledAtEntry(t *testing.T) {
+	kerneltest.Require(t)
+	bin := killedAtEntryBinary(t)
+	getpriority := abiNr{unix.SYS_GETPRIORITY, ABINative}
+	for _, hook := range Hooks {
+		for _, duration := range []bool{false, true} {
+			name := string(hook) + "/duration=" + map[bool]string{true: "on", false: "off"}[duration]
+			t.Run(name, func(t *testing.T) {
+				opts := Options{GroupByProcess: true, CountCalls: true, CountErrors: true, MeasureDuration: duration, Hook: hook,
+					Filter: Filter{Comms: []string{"sc-victim"}}}
+				c, err := Load(opts)
+				skipIfKernelLacks(t, hook, err)
+				require.NoError(t, err)
+				defer func() { _ = c.Close() }()
+				for _, at := range []string{"entry", "exit"} {
+					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+					cmd := exec.CommandContext(ctx, bin, at)
+					cmd.Stdin = strings.NewReader("go")
+					out, err := cmd.CombinedOutput()
+					cancel()
+					require.NoError(t, err, "killed_at_entry %s: %s", at, out)
+				}
+				counts, err := c.ReadCounts()
+				require.NoError(t, err)
+				var calls uint64
+				for k, s := range counts.Syscalls {
+					if (abiNr{k.Nr, k.ABI}) == getpriority {
+						calls += s.Calls
+					}
+				}
+				errs := map[uint32]uint64{}
+				for k, n := range counts.Errors {
+					if (abiNr{k.Nr, k.ABI}) == getpriority {
+						errs[k.Errno] += n
+					}
+				}
+				assert.EqualValues(t, 1, calls, "the call killed at its exit stop ran; the one killed at entry did not")
+				if hook == HookTPBTF {
+					assert.Empty(t, errs, "no -ENOSYS of a call that never ran")
+				} else {
+					// No task to read at their sys_exit: the skipped
+					// call's -ENOSYS is counted (documented).
+					assert.Equal(t, map[uint32]uint64{uint32(unix.ENOSYS): 1}, errs)
+				}
+			})
+		}
+	}
+}
