@@ -6,6 +6,7 @@ import (
 	"context"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -34,9 +35,10 @@ func killedAtEntryBinary(t *testing.T) string {
 
 // TestTracedTaskKilledAtEntry holds what a traced thread killed as it
 // enters a call leaves: nothing. The kernel skips that call and still runs
-// sys_exit with its number and -ENOSYS; under strace it happens to threads
-// that another thread's exit_group kills (a Go program's, one run in a
-// few). Killed at the exit stop instead, the call ran: one call, no error.
+// sys_exit, on x86 with its number and -ENOSYS; under strace it happens
+// to threads that another thread's exit_group kills (a Go program's, one
+// run in a few). Killed at the exit stop instead, the call ran: one call,
+// no error.
 func TestTracedTaskKilledAtEntry(t *testing.T) {
 	kerneltest.Require(t)
 	bin := killedAtEntryBinary(t)
@@ -74,7 +76,10 @@ func TestTracedTaskKilledAtEntry(t *testing.T) {
 					}
 				}
 				assert.EqualValues(t, 1, calls, "the call killed at its exit stop ran; the one killed at entry did not")
-				if hook == HookTPBTF {
+				if hook == HookTPBTF || runtime.GOARCH == "arm64" {
+					// arm64 forgets the number of a call it skips
+					// (syscallno is NO_SYSCALL at sys_exit): no hook
+					// counts anything of it.
 					assert.Empty(t, errs, "no -ENOSYS of a call that never ran")
 				} else {
 					// No task to read at their sys_exit: the skipped
