@@ -69,3 +69,18 @@ func TestStraceComparisonOfKilledThreads(t *testing.T) {
 	assert.Empty(t, compareWithStrace(bpf.HookRawTracepoint, ours(func(c *refCounts) { c.errors["pread64 ENOSYS"]++ }), want, died, ""))
 	assert.NotEmpty(t, compareWithStrace(bpf.HookTPBTF, ours(func(c *refCounts) { c.errors["pread64 ENOSYS"]++ }), want, died, ""))
 }
+
+// Another real capture's end: a thread killed at the entry stop of its
+// nanosleep, which strace printed as entered and never as ended.
+func TestStraceCallEnteredNeverEnded(t *testing.T) {
+	run := parseStrace(t, "testdata/referee/strace_killed_at_entry_stop.txt")
+	require.Len(t, run.procs, 1)
+	assert.Equal(t, map[string]int64{"futex": 1, "nanosleep": 1}, run.died[11163])
+	want := run.procs[11163]
+	assert.EqualValues(t, 1, want.calls[sysKey{"nanosleep", nativeABI}])
+	skipped := newRefCounts()
+	maps.Copy(skipped.calls, want.calls)
+	maps.Copy(skipped.errors, want.errors)
+	skipped.calls[sysKey{"nanosleep", nativeABI}]--
+	assert.Empty(t, compareWithStrace(bpf.HookTPBTF, skipped, want, run.died[11163], ""))
+}

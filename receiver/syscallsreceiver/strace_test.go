@@ -141,6 +141,12 @@ func straceEvents(t *testing.T, path string) []straceEvent {
 		case straceCall.MatchString(rest):
 			e.name = straceCall.FindStringSubmatch(rest)[1]
 			e.line = rest
+		case strings.HasPrefix(rest, "+++ ") && pending[tid] != "":
+			// Killed in a call strace saw enter (at its entry stop,
+			// which skips the call) and never saw end: as "= ?".
+			e.name = straceCall.FindStringSubmatch(pending[tid])[1]
+			e.line = pending[tid] + ") = ?"
+			delete(pending, tid)
 		default:
 			continue // signals, exits
 		}
