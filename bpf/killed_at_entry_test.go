@@ -36,13 +36,15 @@ func killedAtEntryBinary(t *testing.T) string {
 // TestTracedTaskKilledAtEntry holds what a traced thread killed as it
 // enters a call leaves: nothing. The kernel skips that call and still runs
 // sys_exit, on x86 with its number and -ENOSYS; under strace it happens
-// to threads that another thread's exit_group kills (a Go program's, one
-// run in a few). Killed at the exit stop instead, the call ran: one call,
-// no error.
+// to threads that another thread's exit_group kills (in about half the
+// runs of a Go program). Killed at the exit stop instead, the call ran:
+// one call, no error; killed while it blocks in read, one call and its
+// -ERESTARTSYS.
 func TestTracedTaskKilledAtEntry(t *testing.T) {
 	kerneltest.Require(t)
 	bin := killedAtEntryBinary(t)
 	getpriority := abiNr{unix.SYS_GETPRIORITY, ABINative}
+	read := abiNr{unix.SYS_READ, ABINative}
 	for _, hook := range Hooks {
 		for _, duration := range []bool{false, true} {
 			name := string(hook) + "/duration=" + map[bool]string{true: "on", false: "off"}[duration]
@@ -53,7 +55,7 @@ func TestTracedTaskKilledAtEntry(t *testing.T) {
 				skipIfKernelLacks(t, hook, err)
 				require.NoError(t, err)
 				defer func() { _ = c.Close() }()
-				for _, at := range []string{"entry", "exit"} {
+				for _, at := range []string{"entry", "exit", "read"} {
 					ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 					cmd := exec.CommandContext(ctx, bin, at)
 					cmd.Stdin = strings.NewReader("go")
@@ -63,29 +65,30 @@ func TestTracedTaskKilledAtEntry(t *testing.T) {
 				}
 				counts, err := c.ReadCounts()
 				require.NoError(t, err)
-				var calls uint64
+				calls := map[abiNr]uint64{}
 				for k, s := range counts.Syscalls {
-					if (abiNr{k.Nr, k.ABI}) == getpriority {
-						calls += s.Calls
-					}
+					calls[abiNr{k.Nr, k.ABI}] += s.Calls
 				}
-				errs := map[uint32]uint64{}
+				errs := map[abiNr]map[uint32]uint64{getpriority: {}, read: {}}
 				for k, n := range counts.Errors {
-					if (abiNr{k.Nr, k.ABI}) == getpriority {
-						errs[k.Errno] += n
+					if e := errs[abiNr{k.Nr, k.ABI}]; e != nil {
+						e[k.Errno] += n
 					}
 				}
-				assert.EqualValues(t, 1, calls, "the call killed at its exit stop ran; the one killed at entry did not")
+				assert.EqualValues(t, 1, calls[getpriority], "the getpriority killed at its exit stop ran; the one killed at entry did not")
 				if hook == HookTPBTF || runtime.GOARCH == "arm64" {
 					// arm64 forgets the number of a call it skips
 					// (syscallno is NO_SYSCALL at sys_exit): no hook
 					// counts anything of it.
-					assert.Empty(t, errs, "no -ENOSYS of a call that never ran")
+					assert.Empty(t, errs[getpriority], "no -ENOSYS of a call that never ran")
 				} else {
-					// No task to read at their sys_exit: the skipped
-					// call's -ENOSYS is counted (documented).
-					assert.Equal(t, map[uint32]uint64{uint32(unix.ENOSYS): 1}, errs)
+					// These hooks do not look at the task at sys_exit:
+					// the skipped call's -ENOSYS is counted (documented).
+					assert.Equal(t, map[uint32]uint64{uint32(unix.ENOSYS): 1}, errs[getpriority])
 				}
+				const erestartsys = 512
+				assert.EqualValues(t, 1, calls[read], "the read killed as it blocked ran")
+				assert.Equal(t, map[uint32]uint64{erestartsys: 1}, errs[read])
 			})
 		}
 	}

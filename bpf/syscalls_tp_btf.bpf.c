@@ -88,7 +88,8 @@ static __always_inline __u32 task_abi(struct task_struct *task, long *nr)
 /* Whether a traced task returning -ENOSYS never ran its call: killed as it
  * entered (SIGKILL pending after, or instead of, its ptrace entry stop),
  * the kernel skipped the call and still runs sys_exit, with the call's
- * number. No hook saw it enter, strace cannot show it: not a call. */
+ * number. No hook saw it enter, and strace shows it as died or not at
+ * all: not a call. */
 static __always_inline bool skipped_as_killed(struct task_struct *task, long ret)
 {
 	return ret == -38 /* ENOSYS */ && (task->ptrace & 1 /* PT_PTRACED */) &&
@@ -165,7 +166,7 @@ int syscalls_exit(__u64 *ctx)
 	/* None recorded: the syscall entered before we attached. */
 	if (measure_duration || (count_calls && exec))
 		start = take_entry(bpf_task_storage_get(&inflight_syscalls, task, 0, 0), &nr, &abi, exec);
-	/* A timed call entered: it ran. */
+	/* A call with an entry time entered, so it ran. */
 	if (!start && skipped_as_killed(task, ret))
 		return 0;
 	if ((exec && !selected(pid_tgid, nr, abi)) || (ret == 0 && is_fork(nr, abi)))

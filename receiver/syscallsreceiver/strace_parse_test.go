@@ -70,8 +70,8 @@ func TestStraceComparisonOfKilledThreads(t *testing.T) {
 	assert.NotEmpty(t, compareWithStrace(bpf.HookTPBTF, ours(func(c *refCounts) { c.errors["pread64 ENOSYS"]++ }), want, died, ""))
 }
 
-// Another real capture's end: a thread killed at the entry stop of its
-// nanosleep, which strace printed as entered and never as ended.
+// Another real capture's end: a thread killed in its nanosleep, which
+// strace printed as entered and never as ended.
 func TestStraceCallEnteredNeverEnded(t *testing.T) {
 	run := parseStrace(t, "testdata/referee/strace_killed_at_entry_stop.txt")
 	require.Len(t, run.procs, 1)

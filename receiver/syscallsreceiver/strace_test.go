@@ -142,8 +142,8 @@ func straceEvents(t *testing.T, path string) []straceEvent {
 			e.name = straceCall.FindStringSubmatch(rest)[1]
 			e.line = rest
 		case strings.HasPrefix(rest, "+++ ") && pending[tid] != "":
-			// Killed in a call strace saw enter (at its entry stop,
-			// which skips the call) and never saw end: as "= ?".
+			// Killed in a call strace saw enter and never saw end
+			// (at its entry stop, most likely): as "= ?".
 			e.name = straceCall.FindStringSubmatch(pending[tid])[1]
 			e.line = pending[tid] + ") = ?"
 			delete(pending, tid)
