@@ -25,13 +25,7 @@ func TestStraceComparisonOfKilledThreads(t *testing.T) {
 		{"nanosleep", nativeABI}: 1, {"exit_group", nativeABI}: 1}, want.calls, `"???()" is no call`)
 
 	died := run.died[12185]
-	ours := func(change func(c *refCounts)) *refCounts {
-		c := newRefCounts()
-		maps.Copy(c.calls, want.calls)
-		maps.Copy(c.errors, want.errors)
-		change(c)
-		return c
-	}
+	ours := func(change func(c *refCounts)) *refCounts { return changed(want, change) }
 	allowed := map[string]func(c *refCounts){
 		"the same":                func(*refCounts) {},
 		"futex ran, killed in it": func(c *refCounts) { c.errors["futex ERESTARTSYS"]++ },
@@ -65,7 +59,7 @@ func TestStraceComparisonOfKilledThreads(t *testing.T) {
 		assert.NotEmpty(t, compareWithStrace(bpf.HookTPBTF, ours(change), want, died, ""), name)
 	}
 	// The hooks that count at sys_enter count the skipped call's -ENOSYS
-	// only: they cannot read the task at sys_exit.
+	// only: they do not check the task at sys_exit.
 	assert.Empty(t, compareWithStrace(bpf.HookRawTracepoint, ours(func(c *refCounts) { c.errors["pread64 ENOSYS"]++ }), want, died, ""))
 	assert.NotEmpty(t, compareWithStrace(bpf.HookTPBTF, ours(func(c *refCounts) { c.errors["pread64 ENOSYS"]++ }), want, died, ""))
 }
@@ -78,9 +72,15 @@ func TestStraceCallEnteredNeverEnded(t *testing.T) {
 	assert.Equal(t, map[string]int64{"futex": 1, "nanosleep": 1}, run.died[11163])
 	want := run.procs[11163]
 	assert.EqualValues(t, 1, want.calls[sysKey{"nanosleep", nativeABI}])
-	skipped := newRefCounts()
-	maps.Copy(skipped.calls, want.calls)
-	maps.Copy(skipped.errors, want.errors)
-	skipped.calls[sysKey{"nanosleep", nativeABI}]--
+	skipped := changed(want, func(c *refCounts) { c.calls[sysKey{"nanosleep", nativeABI}]-- })
 	assert.Empty(t, compareWithStrace(bpf.HookTPBTF, skipped, want, run.died[11163], ""))
+}
+
+// changed returns a copy of c with change applied.
+func changed(c *refCounts, change func(c *refCounts)) *refCounts {
+	out := newRefCounts()
+	maps.Copy(out.calls, c.calls)
+	maps.Copy(out.errors, c.errors)
+	change(out)
+	return out
 }
