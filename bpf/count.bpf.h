@@ -295,6 +295,17 @@ static __always_inline void record_duration(struct group_key *g, __u32 nr, __u32
 		count_dropped();
 }
 
+/* Whether a task with these ptrace flags and pending signals, returning
+ * -ENOSYS, never ran its call: a traced task killed as it entered (SIGKILL
+ * pending after, or instead of, its ptrace entry stop). The kernel skipped
+ * the call and still runs sys_exit, with the call's number on x86; no
+ * sys_enter saw it, and strace shows it as died or not at all: not a call,
+ * and no error. */
+static __always_inline bool traced_and_killed(unsigned int ptrace, unsigned long signals)
+{
+	return (ptrace & 1 /* PT_PTRACED */) && (signals & (1UL << (9 /* SIGKILL */ - 1)));
+}
+
 /* Whether this syscall of the current task is counted at all. */
 static __always_inline bool selected(__u64 pid_tgid, long nr, __u32 abi)
 {

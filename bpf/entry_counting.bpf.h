@@ -10,6 +10,11 @@
 
 #include "count.bpf.h"
 
+/* Whether the current task is traced with SIGKILL pending (see
+ * traced_and_killed): defined after this file by the one that includes it,
+ * false where the hook cannot read the task. */
+static __always_inline bool killed_at_entry(void);
+
 /* The syscall each thread is in, by thread id; an exiting thread deletes
  * its entry. */
 struct {
@@ -48,6 +53,9 @@ static __always_inline void leave(__u64 pid_tgid, long nr, __u32 abi, long ret)
 		return;
 	if (measure_duration)
 		start = take_entry(bpf_map_lookup_elem(&inflight_syscalls, &tid), &nr, &abi, exec);
+	/* A call with an entry time entered, so it ran. */
+	if (ret == -38 /* ENOSYS */ && !start && killed_at_entry())
+		return;
 	if (exec && !selected(pid_tgid, nr, abi))
 		return;
 	count_return(pid_tgid, 0, nr, abi, ret, start, false);

@@ -17,3 +17,9 @@ static __always_inline __u64 start_time_of(void *task, bool thread)
 }
 
 #include "raw_tp_programs.bpf.h"
+
+/* Nor the task's ptrace state: a skipped call's -ENOSYS is counted. */
+static __always_inline bool killed_at_entry(void)
+{
+	return false;
+}

@@ -13,7 +13,15 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+struct sigpending {
+	struct {
+		unsigned long sig[1];
+	} signal;
+} __attribute__((preserve_access_index));
+
 struct task_struct {
+	unsigned int ptrace;
+	struct sigpending pending;
 	__u64 start_boottime;
 	struct task_struct *group_leader;
 } __attribute__((preserve_access_index));
@@ -32,3 +40,15 @@ static __always_inline __u64 start_time_of(void *task, bool thread)
 }
 
 #include "raw_tp_programs.bpf.h"
+
+/* Read only for a call returning -ENOSYS: two more reads of kernel memory. */
+static __always_inline bool killed_at_entry(void)
+{
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	unsigned long signals = 0;
+	unsigned int ptrace = 0;
+
+	bpf_probe_read_kernel(&ptrace, sizeof(ptrace), &t->ptrace);
+	bpf_probe_read_kernel(&signals, sizeof(signals), &t->pending.signal.sig[0]);
+	return traced_and_killed(ptrace, signals);
+}

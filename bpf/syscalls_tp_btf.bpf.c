@@ -85,15 +85,11 @@ static __always_inline __u32 task_abi(struct task_struct *task, long *nr)
 	return native_abi(nr);
 }
 
-/* Whether a traced task returning -ENOSYS never ran its call: killed as it
- * entered (SIGKILL pending after, or instead of, its ptrace entry stop),
- * the kernel skipped the call and still runs sys_exit, with the call's
- * number. No hook saw it enter, and strace shows it as died or not at
- * all: not a call. */
+/* Whether the call returning ret was skipped as its traced task was killed
+ * at entry (see traced_and_killed). */
 static __always_inline bool skipped_as_killed(struct task_struct *task, long ret)
 {
-	return ret == -38 /* ENOSYS */ && (task->ptrace & 1 /* PT_PTRACED */) &&
-	       (task->pending.signal.sig[0] & (1UL << (9 /* SIGKILL */ - 1)));
+	return ret == -38 /* ENOSYS */ && traced_and_killed(task->ptrace, task->pending.signal.sig[0]);
 }
 
 /* The syscall each thread is in; task storage is freed with the task and

@@ -17,6 +17,12 @@ static __always_inline __u64 start_time_of(void *task, bool thread)
 
 #include "entry_counting.bpf.h"
 
+/* Nor the task's ptrace state: a skipped call's -ENOSYS is counted. */
+static __always_inline bool killed_at_entry(void)
+{
+	return false;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* The records of the raw_syscalls tracepoints (see their format files in

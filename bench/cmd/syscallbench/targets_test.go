@@ -36,7 +36,11 @@ func TestLeastWork(t *testing.T) {
 func TestAgainstPeer(t *testing.T) {
 	results := []*report.Result{
 		{Name: floorExit, Over1: []float64{40, 42, 44}},
+		{Name: floorBoth, Over1: []float64{50, 50, 50}},
+		{Name: floorTimed, Over1: []float64{80, 80, 80}},   // +30 over the empty programs
+		{Name: floorCounted, Over1: []float64{55, 55, 55}}, // +5
 		{Name: bpftraceID, Over1: []float64{60, 60, 60}},
+		{Name: syscountL, Over1: []float64{100, 100, 100}},
 	}
 	// An empty program alone: 42 / 60 = 0.70× the peer.
 	target := report.Target{Goal: "x", Measured: 0.9, Limit: 0.5}
@@ -47,8 +51,48 @@ func TestAgainstPeer(t *testing.T) {
 	got = againstPeer(target, results, bpftraceID, floorExit)
 	assert.Equal(t, "; the least work it needs ("+floorExit+") is 0.70× "+bpftraceID, got.Detail)
 
+	// Both empty programs: 50 / 60.
+	got = againstPeer(target, results, bpftraceID, floorBoth)
+	assert.Equal(t, "; unreachable: the least work it needs ("+floorBoth+") is 0.83× "+bpftraceID, got.Detail)
+
+	// The floors add up over the empty programs: 50 + 30 + 5 = 85 ns,
+	// 0.85× the peer's 100.
+	target.Limit = 0.7
+	got = againstPeer(target, results, syscountL, floorTimed, floorCounted)
+	assert.Equal(t, "; unreachable: the least work it needs ("+floorTimed+" + "+floorCounted+") is 0.85× "+syscountL, got.Detail)
+
 	got = againstPeer(target, results, syscountP, floorExit)
 	assert.Empty(t, got.Detail, "a peer not measured says nothing")
+	got = againstPeer(target, results[2:], bpftraceID, floorTimed)
+	assert.Empty(t, got.Detail, "without the empty programs, no floor is known")
+}
+
+// On a real server the default mode's least work is the timing floor's
+// loss plus what the counting floor loses beyond the empty programs.
+func TestRealTargetsAddTheFloors(t *testing.T) {
+	r := realResult{workload: "redis", unit: "requests/s", rates: map[string][]float64{
+		nothing:      {100, 100, 100},
+		floorExit:    {97, 97, 97},
+		floorBoth:    {92, 92, 92}, // 8 % lost
+		floorTimed:   {84, 84, 84}, // 16 %
+		floorCounted: {90, 90, 90}, // 10 %: 2 points beyond the empty programs
+		oursFull:     {80, 80, 80},
+		oursProc:     {88, 88, 88},
+		bpftraceHist: {60, 60, 60}, // 40 %
+	}}
+	byGoal := map[string]report.Target{}
+	for _, target := range realTargets([]realResult{r}) {
+		byGoal[target.Goal] = target
+	}
+	vsFloor := byGoal["redis: default loss ≤ 2× enter+exit floor's"]
+	assert.InDelta(t, 20.0/8, vsFloor.Measured, 1e-9)
+	// (16 + 2) / 8 = 2.25: past the limit of 2 before any work of ours.
+	assert.Contains(t, vsFloor.Detail, "unreachable: the least work it needs (the timing and counting floors) loses 2.25× the enter+exit floor's")
+	vsPeer := byGoal["redis: default loss ≤ 0.5× bpftrace hist's"]
+	assert.InDelta(t, 20.0/40, vsPeer.Measured, 1e-9)
+	// 18 / 40 = 0.45: reachable.
+	assert.Contains(t, vsPeer.Detail, "the least work it needs (the timing and counting floors) loses 0.45× bpftrace hist's")
+	assert.NotContains(t, vsPeer.Detail, "unreachable")
 }
 
 func TestLeastLoss(t *testing.T) {
