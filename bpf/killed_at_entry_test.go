@@ -5,7 +5,6 @@ package bpf
 import (
 	"context"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -16,22 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/seed22255693/syscallsreceiver/internal/kerneltest"
-	"github.com/seed22255693/syscallsreceiver/internal/workload"
 )
-
-// killedAtEntryBinary builds testdata/killed_at_entry.c (or takes the one
-// test/kernels built).
-func killedAtEntryBinary(t *testing.T) string {
-	t.Helper()
-	if prebuilt, err := workload.Prebuilt("killed_at_entry"); prebuilt != "" || err != nil {
-		require.NoError(t, err)
-		return prebuilt
-	}
-	bin := filepath.Join(t.TempDir(), "killed_at_entry")
-	out, err := exec.Command("gcc", "-O2", "-o", bin, "testdata/killed_at_entry.c").CombinedOutput()
-	require.NoError(t, err, "building testdata/killed_at_entry.c needs gcc: %s", out)
-	return bin
-}
 
 // TestTracedTaskKilledAtEntry holds what a traced thread killed as it
 // enters a call leaves: nothing. The kernel skips that call and still runs
@@ -42,7 +26,7 @@ func killedAtEntryBinary(t *testing.T) string {
 // -ERESTARTSYS.
 func TestTracedTaskKilledAtEntry(t *testing.T) {
 	kerneltest.Require(t)
-	bin := killedAtEntryBinary(t)
+	bin := nativeCBinary(t, "killed_at_entry", "killed_at_entry.c")
 	getpriority := abiNr{unix.SYS_GETPRIORITY, ABINative}
 	read := abiNr{unix.SYS_READ, ABINative}
 	for _, hook := range Hooks {

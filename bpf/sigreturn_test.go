@@ -50,20 +50,15 @@ var compatCC = map[string]struct {
 // signals32, built by test/kernels), as where no gcc runs.
 func signalsBinaries(t *testing.T) (bin64, bin32, why32 string) {
 	t.Helper()
-	if prebuilt, err := workload.Prebuilt("signals64"); prebuilt != "" || err != nil {
+	bin64 = nativeCBinary(t, "signals64", "signals.c")
+	if prebuilt, err := workload.Prebuilt("signals32"); prebuilt != "" || err != nil {
 		require.NoError(t, err)
-		bin64 = prebuilt
-		bin32, err = workload.Prebuilt("signals32")
-		require.NoError(t, err)
+		bin32 = prebuilt
 	} else {
-		dir := t.TempDir()
-		bin64 = filepath.Join(dir, "signals64")
-		out, err := exec.Command("gcc", "-O2", "-o", bin64, "testdata/signals.c").CombinedOutput()
-		require.NoError(t, err, "building testdata/signals.c needs gcc: %s", out)
 		cc := compatCC[runtime.GOARCH]
-		bin32 = filepath.Join(dir, "signals32")
+		bin32 = filepath.Join(t.TempDir(), "signals32")
 		args := append(cc.cmd[1:], "-static", "-O2", "-o", bin32, "testdata/signals.c")
-		out, err = exec.Command(cc.cmd[0], args...).CombinedOutput()
+		out, err := exec.Command(cc.cmd[0], args...).CombinedOutput()
 		require.NoError(t, err, "building a static 32-bit binary needs Debian's %s (apt-get install -y %s): %s", cc.pkg, cc.pkg, out)
 	}
 	if err := exec.Command(bin32, "0", "0").Run(); errors.Is(err, syscall.ENOEXEC) {
