@@ -70,6 +70,8 @@ static __always_inline __u64 pid_tgid_of(struct task_struct *task)
 	return (__u64)(__u32)task->tgid << 32 | (__u32)task->pid;
 }
 
+/* Kernels with tp_btf (5.15+) verify the bucket search inlined. */
+#define BUCKET_OF_INLINE
 #include "count.bpf.h"
 
 /* Which syscall table nr belongs to, as the kernel itself decides. */
