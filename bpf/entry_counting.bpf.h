@@ -53,8 +53,9 @@ static __always_inline void leave(__u64 pid_tgid, long nr, __u32 abi, long ret)
 		return;
 	if (measure_duration)
 		start = take_entry(bpf_map_lookup_elem(&inflight_syscalls, &tid), &nr, &abi, exec);
-	/* A call with an entry time entered, so it ran. */
-	if (ret == -38 /* ENOSYS */ && !start && killed_at_entry())
+	/* A call with an entry time entered, so it ran; the call itself was
+	 * counted at sys_enter, which a skipped one never reached. */
+	if (ret == -38 /* ENOSYS */ && count_errors && !start && killed_at_entry())
 		return;
 	if (exec && !selected(pid_tgid, nr, abi))
 		return;

@@ -34,12 +34,12 @@ static __always_inline __u64 bound_at(__u32 j)
 	return duration_bounds[j & (DURATION_BOUND_SLOTS - 1)];
 }
 
-/* A global function, not inlined: the verifier checks it once, on its own,
+/* A global function by default: the verifier checks it once, on its own,
  * and the caller sees one call returning some bucket (5.10's verifier gave
- * up on the tracepoint program when an earlier version was inlined). A
- * build for newer kernels only defines BUCKET_OF_INLINE: where the kernel
- * mitigates return-stack attacks, every call and return costs (18 ns per
- * helper call on an AMD EPYC with "Safe RET"). */
+ * up on the tracepoint program when an earlier version was inlined). The
+ * tp_btf build, for newer kernels only, defines BUCKET_OF_INLINE: where the
+ * kernel mitigates return-stack attacks every call and return costs (about
+ * 18 ns per call on an AMD EPYC with "Safe RET"). */
 #ifdef BUCKET_OF_INLINE
 #define BUCKET_OF_LINKAGE static __always_inline
 #else

@@ -39,7 +39,8 @@ type hookBuild struct {
 	// of another version apart.
 	object func() []byte
 	// startTimes: the programs read tasks' start times, so a reused pid
-	// makes a new group.
+	// makes a new group. The same builds read a task's ptrace state, so
+	// that a call skipped as its traced task was killed is no error.
 	startTimes bool
 }
 

@@ -27,6 +27,10 @@ const (
 	// to a per-CPU hash under (process, syscall): the least that counting
 	// per process takes, on the hooks of exact sigreturn counts.
 	EnterExitCounted
+	// TimedCounted is Timed and EnterExitCounted's hash add in one exit
+	// program (the duration summed under process and syscall): the least
+	// that a per-process histogram takes.
+	TimedCounted
 )
 
 // Floor is a set of attached floor programs.
@@ -49,6 +53,7 @@ func Attach(kind Kind) (*Floor, error) {
 		EnterExit:        {f.objs.FloorEnter, f.objs.FloorExit},
 		Timed:            {f.objs.FloorTimedEnter, f.objs.FloorTimedExit},
 		EnterExitCounted: {f.objs.FloorEnter, f.objs.FloorCountExit},
+		TimedCounted:     {f.objs.FloorTimedEnter, f.objs.FloorTimedCountExit},
 	}[kind]
 	if progs == nil {
 		_ = f.Close()
@@ -92,9 +97,19 @@ func (f *Floor) TimedNs() (uint64, error) {
 // ProcessCalls returns the calls the EnterExitCounted floor counted for
 // one process and syscall number, over all CPUs.
 func (f *Floor) ProcessCalls(tgid, nr uint32) (uint64, error) {
+	return sumOf(f.objs.ProcessCalls, tgid, nr)
+}
+
+// ProcessNs returns the ns the TimedCounted floor summed for one process
+// and syscall number, over all CPUs.
+func (f *Floor) ProcessNs(tgid, nr uint32) (uint64, error) {
+	return sumOf(f.objs.ProcessNs, tgid, nr)
+}
+
+func sumOf(m *ebpf.Map, tgid, nr uint32) (uint64, error) {
 	var perCPU []uint64
 	key := floorProcessSyscall{Tgid: tgid, Nr: nr}
-	if err := f.objs.ProcessCalls.Lookup(&key, &perCPU); err != nil {
+	if err := m.Lookup(&key, &perCPU); err != nil {
 		return 0, err
 	}
 	var sum uint64

@@ -23,14 +23,16 @@ type floorProcessSyscall struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	floorMapEntryTime        = "entry_time"
-	floorMapProcessCalls     = "process_calls"
-	floorMapTotalNs          = "total_ns"
-	floorProgFloorCountExit  = "floor_count_exit"
-	floorProgFloorEnter      = "floor_enter"
-	floorProgFloorExit       = "floor_exit"
-	floorProgFloorTimedEnter = "floor_timed_enter"
-	floorProgFloorTimedExit  = "floor_timed_exit"
+	floorMapEntryTime            = "entry_time"
+	floorMapProcessCalls         = "process_calls"
+	floorMapProcessNs            = "process_ns"
+	floorMapTotalNs              = "total_ns"
+	floorProgFloorCountExit      = "floor_count_exit"
+	floorProgFloorEnter          = "floor_enter"
+	floorProgFloorExit           = "floor_exit"
+	floorProgFloorTimedCountExit = "floor_timed_count_exit"
+	floorProgFloorTimedEnter     = "floor_timed_enter"
+	floorProgFloorTimedExit      = "floor_timed_exit"
 )
 
 // loadFloor returns the embedded CollectionSpec for floor.
@@ -75,11 +77,12 @@ type floorSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type floorProgramSpecs struct {
-	FloorCountExit  *ebpf.ProgramSpec `ebpf:"floor_count_exit"`
-	FloorEnter      *ebpf.ProgramSpec `ebpf:"floor_enter"`
-	FloorExit       *ebpf.ProgramSpec `ebpf:"floor_exit"`
-	FloorTimedEnter *ebpf.ProgramSpec `ebpf:"floor_timed_enter"`
-	FloorTimedExit  *ebpf.ProgramSpec `ebpf:"floor_timed_exit"`
+	FloorCountExit      *ebpf.ProgramSpec `ebpf:"floor_count_exit"`
+	FloorEnter          *ebpf.ProgramSpec `ebpf:"floor_enter"`
+	FloorExit           *ebpf.ProgramSpec `ebpf:"floor_exit"`
+	FloorTimedCountExit *ebpf.ProgramSpec `ebpf:"floor_timed_count_exit"`
+	FloorTimedEnter     *ebpf.ProgramSpec `ebpf:"floor_timed_enter"`
+	FloorTimedExit      *ebpf.ProgramSpec `ebpf:"floor_timed_exit"`
 }
 
 // floorMapSpecs contains maps before they are loaded into the kernel.
@@ -88,6 +91,7 @@ type floorProgramSpecs struct {
 type floorMapSpecs struct {
 	EntryTime    *ebpf.MapSpec `ebpf:"entry_time"`
 	ProcessCalls *ebpf.MapSpec `ebpf:"process_calls"`
+	ProcessNs    *ebpf.MapSpec `ebpf:"process_ns"`
 	TotalNs      *ebpf.MapSpec `ebpf:"total_ns"`
 }
 
@@ -119,6 +123,7 @@ func (o *floorObjects) Close() error {
 type floorMaps struct {
 	EntryTime    *ebpf.Map `ebpf:"entry_time"`
 	ProcessCalls *ebpf.Map `ebpf:"process_calls"`
+	ProcessNs    *ebpf.Map `ebpf:"process_ns"`
 	TotalNs      *ebpf.Map `ebpf:"total_ns"`
 }
 
@@ -126,6 +131,7 @@ func (m *floorMaps) Close() error {
 	return _FloorClose(
 		m.EntryTime,
 		m.ProcessCalls,
+		m.ProcessNs,
 		m.TotalNs,
 	)
 }
@@ -140,11 +146,12 @@ type floorVariables struct {
 //
 // It can be passed to loadFloorObjects or ebpf.CollectionSpec.LoadAndAssign.
 type floorPrograms struct {
-	FloorCountExit  *ebpf.Program `ebpf:"floor_count_exit"`
-	FloorEnter      *ebpf.Program `ebpf:"floor_enter"`
-	FloorExit       *ebpf.Program `ebpf:"floor_exit"`
-	FloorTimedEnter *ebpf.Program `ebpf:"floor_timed_enter"`
-	FloorTimedExit  *ebpf.Program `ebpf:"floor_timed_exit"`
+	FloorCountExit      *ebpf.Program `ebpf:"floor_count_exit"`
+	FloorEnter          *ebpf.Program `ebpf:"floor_enter"`
+	FloorExit           *ebpf.Program `ebpf:"floor_exit"`
+	FloorTimedCountExit *ebpf.Program `ebpf:"floor_timed_count_exit"`
+	FloorTimedEnter     *ebpf.Program `ebpf:"floor_timed_enter"`
+	FloorTimedExit      *ebpf.Program `ebpf:"floor_timed_exit"`
 }
 
 func (p *floorPrograms) Close() error {
@@ -152,6 +159,7 @@ func (p *floorPrograms) Close() error {
 		p.FloorCountExit,
 		p.FloorEnter,
 		p.FloorExit,
+		p.FloorTimedCountExit,
 		p.FloorTimedEnter,
 		p.FloorTimedExit,
 	)

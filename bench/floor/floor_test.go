@@ -17,7 +17,7 @@ import (
 // Each floor attaches one program per hook and leaves nothing behind.
 func TestAttachClose(t *testing.T) {
 	kerneltest.Require(t)
-	for kind, want := range map[Kind]int{Exit: 1, EnterExit: 2, Timed: 2, EnterExitCounted: 2} {
+	for kind, want := range map[Kind]int{Exit: 1, EnterExit: 2, Timed: 2, EnterExitCounted: 2, TimedCounted: 2} {
 		f, err := Attach(kind)
 		if err != nil {
 			t.Fatal(err)
@@ -90,5 +90,25 @@ func TestFloorsDoTheirWork(t *testing.T) {
 	// holds: each getppid takes more than 0 ns.
 	if ns < calls {
 		t.Errorf("the timing floor summed %d ns over %d getppid calls (%v of wall time)", ns, calls, wall)
+	}
+
+	both, err := Attach(TimedCounted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start = time.Now()
+	for range calls {
+		unix.Getppid()
+	}
+	wall = time.Since(start)
+	ns, err = both.ProcessNs(uint32(os.Getpid()), unix.SYS_GETPPID)
+	_ = both.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// This process's getppid calls alone: each more than 0 ns, all within
+	// the loop's wall time.
+	if ns < calls || ns > uint64(wall) {
+		t.Errorf("the timed counting floor summed %d ns over %d getppid calls of this process in %v", ns, calls, wall)
 	}
 }

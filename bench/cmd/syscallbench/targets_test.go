@@ -29,6 +29,11 @@ func TestLeastWork(t *testing.T) {
 	assert.Contains(t, got.Detail, "; the least work it needs (")
 	assert.NotContains(t, got.Detail, "unreachable")
 
+	// The target met though its floors read past the limit.
+	target.Limit, target.Measured = 2, 1.9
+	got = leastWork(target, results, floorTimed, floorCounted)
+	assert.Equal(t, "; within noise, measured above ours: the least work it needs ("+floorTimed+" + "+floorCounted+") is 2.50× the floor", got.Detail)
+
 	got = leastWork(target, results, "no such floor")
 	assert.Empty(t, got.Detail, "a floor not measured says nothing")
 }
@@ -67,18 +72,19 @@ func TestAgainstPeer(t *testing.T) {
 	assert.Empty(t, got.Detail, "without the empty programs, no floor is known")
 }
 
-// On a real server the default mode's least work is the timing floor's
-// loss plus what the counting floor loses beyond the empty programs.
-func TestRealTargetsAddTheFloors(t *testing.T) {
+// On a real server the default mode's least work is the timed counting
+// floor: the clock reads and one per-process hash add, in one program.
+func TestRealTargetsOnTheTimedCountingFloor(t *testing.T) {
 	r := realResult{workload: "redis", unit: "requests/s", rates: map[string][]float64{
-		nothing:      {100, 100, 100},
-		floorExit:    {97, 97, 97},
-		floorBoth:    {92, 92, 92}, // 8 % lost
-		floorTimed:   {84, 84, 84}, // 16 %
-		floorCounted: {90, 90, 90}, // 10 %: 2 points beyond the empty programs
-		oursFull:     {80, 80, 80},
-		oursProc:     {88, 88, 88},
-		bpftraceHist: {60, 60, 60}, // 40 %
+		nothing:           {100, 100, 100},
+		floorExit:         {97, 97, 97},
+		floorBoth:         {92, 92, 92}, // 8 % lost
+		floorTimed:        {86, 86, 86},
+		floorCounted:      {90, 90, 90},
+		floorTimedCounted: {82, 82, 82}, // 18 %
+		oursFull:          {80, 80, 80},
+		oursProc:          {88, 88, 88},
+		bpftraceHist:      {60, 60, 60}, // 40 %
 	}}
 	byGoal := map[string]report.Target{}
 	for _, target := range realTargets([]realResult{r}) {
@@ -86,23 +92,26 @@ func TestRealTargetsAddTheFloors(t *testing.T) {
 	}
 	vsFloor := byGoal["redis: default loss ≤ 2× enter+exit floor's"]
 	assert.InDelta(t, 20.0/8, vsFloor.Measured, 1e-9)
-	// (16 + 2) / 8 = 2.25: past the limit of 2 before any work of ours.
-	assert.Contains(t, vsFloor.Detail, "unreachable: the least work it needs (the timing and counting floors) loses 2.25× the enter+exit floor's")
+	// 18 / 8 = 2.25: past the limit of 2 before any work of ours.
+	assert.Contains(t, vsFloor.Detail, "unreachable: the least work it needs (the timed counting floor) loses 2.25× the enter+exit floor's")
 	vsPeer := byGoal["redis: default loss ≤ 0.5× bpftrace hist's"]
 	assert.InDelta(t, 20.0/40, vsPeer.Measured, 1e-9)
 	// 18 / 40 = 0.45: reachable.
-	assert.Contains(t, vsPeer.Detail, "the least work it needs (the timing and counting floors) loses 0.45× bpftrace hist's")
+	assert.Contains(t, vsPeer.Detail, "the least work it needs (the timed counting floor) loses 0.45× bpftrace hist's")
 	assert.NotContains(t, vsPeer.Detail, "unreachable")
 }
 
 func TestLeastLoss(t *testing.T) {
 	const ratio = "%.2f× the enter+exit floor's"
 	assert.Equal(t, "unreachable: the least work it needs (the timing floor) loses 2.14× the enter+exit floor's; ",
-		leastLoss("the timing floor", 12.2/5.7, 2, ratio))
+		leastLoss("the timing floor", 12.2/5.7, 2, 2.5, ratio))
 	assert.Equal(t, "the least work it needs (the timing floor) loses 1.82× the enter+exit floor's; ",
-		leastLoss("the timing floor", 10.4/5.7, 2, ratio))
+		leastLoss("the timing floor", 10.4/5.7, 2, 2.5, ratio))
 	assert.Equal(t, "unreachable: the least work it needs (the counting floor) loses 3.6 points beyond the exit floor; ",
-		leastLoss("the counting floor", 5.7-2.1, 2, "%.1f points beyond the exit floor"))
-	assert.Empty(t, leastLoss("the timing floor", math.NaN(), 2, ratio), "a floor not measured")
-	assert.Empty(t, leastLoss("the timing floor", math.Inf(1), 2, ratio), "an enter+exit floor that lost nothing")
+		leastLoss("the counting floor", 5.7-2.1, 2, 4, "%.1f points beyond the exit floor"))
+	// Met, though its floor read past the limit: noise, not unreachable.
+	assert.Equal(t, "within noise, measured above ours: the least work it needs (the timing floor) loses 2.14× the enter+exit floor's; ",
+		leastLoss("the timing floor", 12.2/5.7, 2, 1.9, ratio))
+	assert.Empty(t, leastLoss("the timing floor", math.NaN(), 2, 1, ratio), "a floor not measured")
+	assert.Empty(t, leastLoss("the timing floor", math.Inf(1), 2, 1, ratio), "an enter+exit floor that lost nothing")
 }

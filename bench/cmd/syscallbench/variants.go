@@ -53,7 +53,10 @@ const (
 	// process, takes. A target below them is out of reach.
 	floorTimed   = "floor: a clock read at sys_enter and sys_exit"
 	floorCounted = "floor: empty sys_enter, one per-process hash add at sys_exit"
-	oursSystem   = "ours: system-wide, calls"
+	// Both at once, in one exit program: a per-process histogram's least
+	// work (their sum would count the task's read twice).
+	floorTimedCounted = "floor: clock reads, one per-process hash add of the duration"
+	oursSystem        = "ours: system-wide, calls"
 	// Not targets: they split the cost of per-process
 	// counting from that of the exit hook, for the analysis.
 	oursSystemErr = "ours: system-wide, calls+errors"
@@ -103,6 +106,7 @@ func variants(cfg config) []variant {
 		{name: floorBoth, hooks: "tp_btf enter+exit", start: floorSession(floor.EnterExit)},
 		{name: floorTimed, hooks: "tp_btf enter+exit", floor: floorBoth, start: floorSession(floor.Timed)},
 		{name: floorCounted, hooks: "tp_btf enter+exit", floor: floorBoth, start: floorSession(floor.EnterExitCounted)},
+		{name: floorTimedCounted, hooks: "tp_btf enter+exit", floor: floorBoth, start: floorSession(floor.TimedCounted)},
 		{name: oursSystem, hooks: "tp_btf enter+exit", floor: floorBoth,
 			start: oursSession(bpf.Options{CountCalls: true}, 0)},
 		{name: oursSystemErr, hooks: "tp_btf enter+exit", floor: floorBoth,
