@@ -102,17 +102,23 @@ struct {
 	__type(value, __u64);
 } process_calls SEC(".maps");
 
+/* The process's slot for the syscall returning now, created if needed. */
+static __always_inline __u64 *process_slot(void *map, struct task_struct *task, __u64 *ctx)
+{
+	struct process_syscall key = { .tgid = task->tgid, .nr = syscall_nr((struct pt_regs *)ctx[0]) };
+	__u64 zero = 0, *slot = bpf_map_lookup_elem(map, &key);
+
+	if (slot)
+		return slot;
+	bpf_map_update_elem(map, &key, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, &key);
+}
+
 SEC("tp_btf/sys_exit")
 int floor_count_exit(__u64 *ctx)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct process_syscall key = { .tgid = task->tgid, .nr = syscall_nr((struct pt_regs *)ctx[0]) };
-	__u64 zero = 0, *calls = bpf_map_lookup_elem(&process_calls, &key);
+	__u64 *calls = process_slot(&process_calls, bpf_get_current_task_btf(), ctx);
 
-	if (!calls) {
-		bpf_map_update_elem(&process_calls, &key, &zero, BPF_NOEXIST);
-		calls = bpf_map_lookup_elem(&process_calls, &key);
-	}
 	if (calls)
 		(*calls)++;
 	return 0;
@@ -133,17 +139,11 @@ SEC("tp_btf/sys_exit")
 int floor_timed_count_exit(__u64 *ctx)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 *start = bpf_task_storage_get(&entry_time, task, 0, 0);
-	struct process_syscall key = { .tgid = task->tgid, .nr = syscall_nr((struct pt_regs *)ctx[0]) };
-	__u64 zero = 0, *ns;
+	__u64 *start = bpf_task_storage_get(&entry_time, task, 0, 0), *ns;
 
 	if (!start || !*start)
 		return 0;
-	ns = bpf_map_lookup_elem(&process_ns, &key);
-	if (!ns) {
-		bpf_map_update_elem(&process_ns, &key, &zero, BPF_NOEXIST);
-		ns = bpf_map_lookup_elem(&process_ns, &key);
-	}
+	ns = process_slot(&process_ns, task, ctx);
 	if (ns)
 		*ns += bpf_ktime_get_ns() - *start;
 	*start = 0;
